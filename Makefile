@@ -1,0 +1,32 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each creates .venv and installs what it needs when missing; a stamp keyed on pyproject.toml
+# makes a second call skip the install.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Colab and GPU users install the [gpu] extra or nothing (Colab ships tensorflow); CI uses tensorflow-cpu.
+TF_EXTRA ?= cpu
+STAMP := $(VENV)/.installed-$(TF_EXTRA)
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev]'
+	touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/emotion run
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+
+clean:
+	rm -rf runs data/sample_* data/artifacts* .pytest_cache

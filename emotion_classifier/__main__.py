@@ -1,0 +1,3 @@
+from emotion_classifier.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The ``emotion`` command: argument parsing only; every subcommand calls the library.
+
+Heavy imports live inside the ``_cmd_*`` functions so that ``emotion --help`` is instant.
+Input problems (``InputError``) are printed as one line naming the file, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from emotion_classifier import __version__
+from emotion_classifier.errors import InputError
+
+DEFAULT_SAMPLE_DIR = "data/sample_kemdy19"
+
+
+def _cmd_sample_data(args: argparse.Namespace) -> int:
+    from emotion_classifier.datasets.synthetic import generate_corpus
+
+    corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed)
+    print(corpus.summary())
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from emotion_classifier.datasets import open_corpus
+    from emotion_classifier.datasets.summary import format_summary, summarise
+
+    table = open_corpus(args.data, tie_policy=args.ties)
+    summary = summarise(table)
+    if args.out:
+        table.to_csv(args.out, index=False)
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(format_summary(summary))
+        if args.out:
+            print(f"segment table written to {args.out}")
+    return 0
+
+
+def _add_sample_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sample-data", help="write a synthetic corpus in the exact KEMDy file formats")
+    p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
+    p.add_argument("--out", default=DEFAULT_SAMPLE_DIR, help="folder to write (default: %(default)s)")
+    p.add_argument("--sessions", type=int, default=None, help="number of sessions (default: the demo size)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_sample_data)
+
+
+def _add_inspect(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="summarise a KEMDy19/KEMDy20 copy (or the sample corpus)")
+    p.add_argument("--data", required=True, help="corpus root folder")
+    p.add_argument("--ties", choices=["drop", "first", "vote"], default="drop", help="tie policy")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--out", default=None, help="write the segment table to this CSV")
+    p.set_defaults(func=_cmd_inspect)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emotion",
+        description="Multimodal (text, speech, body signals) emotion recognition for KEMDy19/KEMDy20.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_sample_data, _add_inspect):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished work is kept; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

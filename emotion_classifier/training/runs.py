@@ -1,0 +1,220 @@
+"""The runs folder of one modality (docs/architecture.md, "Runs folder"): paths, reading, writing.
+
+Each fold's outputs are written the moment the fold ends, and ``oof_predictions.csv`` is
+rewritten atomically after every fold, so a crash never loses a finished fold and the folds
+present in that file are exactly the folds a rerun may skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.training.metrics import PROBA_COLUMNS
+
+OOF_COLUMNS: tuple[str, ...] = (
+    "segment_id",
+    "fold",
+    "session",
+    "kind",
+    "y_true",
+    *PROBA_COLUMNS,
+    "valence_true",
+    "arousal_true",
+    "valence_pred",
+    "arousal_pred",
+)
+
+_VERSIONED_PACKAGES: tuple[str, ...] = (
+    "emotion_classifier", "numpy", "pandas", "scikit-learn", "imbalanced-learn", "keras", "tensorflow",
+    "tensorflow-cpu",
+)
+
+_TEXT_COLUMNS: tuple[str, ...] = ("segment_id", "kind", "y_true")
+
+# config.json keys that may change between a run and its resumption: package versions, where the
+# artifacts now are (their fingerprint must still match) and where the final model goes.
+_VOLATILE_CONFIG_KEYS: tuple[str, ...] = ("versions", "artifacts", "models_dir", "format")
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where every file of ``runs/NAME/MODALITY/`` lives; one place so readers and writers agree."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def folds(self) -> Path:
+        return self.root / "folds.json"
+
+    @property
+    def oof(self) -> Path:
+        return self.root / "oof_predictions.csv"
+
+    @property
+    def val(self) -> Path:
+        return self.root / "val_predictions.csv"
+
+    @property
+    def metrics(self) -> Path:
+        return self.root / "metrics.json"
+
+    @property
+    def metrics_folds(self) -> Path:
+        return self.root / "metrics_folds.csv"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def confusion_png(self) -> Path:
+        return self.root / "confusion_matrix.png"
+
+    @property
+    def curves_png(self) -> Path:
+        return self.root / "training_curves.png"
+
+    @property
+    def per_class_png(self) -> Path:
+        return self.root / "per_class_f1.png"
+
+    def history(self, fold: int) -> Path:
+        return self.root / f"history_fold{fold}.csv"
+
+    @staticmethod
+    def fold_model_name(fold: int) -> str:
+        return f"fold{fold}"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so an interrupted write never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict | list) -> None:
+    """JSON with non-ASCII kept readable (Korean ids and paths) and NaN written as null."""
+    _atomic_write_text(Path(path), json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def read_json(path: Path) -> dict | list:
+    """Read a run file, naming it when it is missing or broken."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found (is this a finished `emotion train` run folder?)", path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+
+
+def _json_safe(value):
+    # json.dumps writes NaN as a bare token other readers reject; null is what we mean.
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        return _json_safe(value.item())
+    return value
+
+
+def package_versions() -> dict[str, str | None]:
+    """Versions that change numbers: recorded with every run so a score can be traced to its stack."""
+    found = {}
+    for name in _VERSIONED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file: ties a run to the exact artifacts (their manifest) it was trained on."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def comparable_config(config: dict) -> dict:
+    """The part of ``config.json`` that must be equal for a rerun to resume a run."""
+    return {k: v for k, v in _json_safe(config).items() if k not in _VOLATILE_CONFIG_KEYS}
+
+
+def start_or_resume(paths: RunPaths, config: dict) -> None:
+    """Write ``config.json``, or check that an existing run folder was made with the same settings.
+
+    Resuming a run made with other settings would mix incomparable folds into one score, so it
+    is refused with a message saying what differs.
+    """
+    if paths.config.exists():
+        stored = comparable_config(read_json(paths.config))
+        wanted = comparable_config(config)
+        if stored != wanted:
+            keys = sorted(k for k in stored.keys() | wanted.keys() if stored.get(k) != wanted.get(k))
+            raise InputError(
+                f"this run folder was made with other settings ({', '.join(keys)} differ): "
+                "choose another --run name or delete the folder",
+                paths.config,
+            )
+    paths.root.mkdir(parents=True, exist_ok=True)
+    write_json(paths.config, config)
+
+
+def read_oof(path: Path) -> pd.DataFrame:
+    """Out-of-fold (or validation) predictions with ids kept as text ('' never read back as NaN)."""
+    try:
+        oof = pd.read_csv(path, dtype={name: str for name in _TEXT_COLUMNS})
+    except FileNotFoundError:
+        raise InputError("file not found (is this an `emotion train` run folder?)", path) from None
+    missing = [c for c in OOF_COLUMNS if c not in oof.columns]
+    if missing:
+        raise InputError(f"missing columns {missing}", path, 1)
+    oof[list(_TEXT_COLUMNS)] = oof[list(_TEXT_COLUMNS)].fillna("")
+    return oof
+
+
+def completed_folds(paths: RunPaths) -> set[int]:
+    """Folds whose predictions were stored: their models and histories were written before them."""
+    if not paths.oof.exists():
+        return set()
+    return {int(f) for f in read_oof(paths.oof)["fold"].unique()}
+
+
+def store_fold_predictions(path: Path, fold_rows: pd.DataFrame) -> pd.DataFrame:
+    """Add one finished fold to a predictions file (replacing a stale copy of that fold)."""
+    fold_rows = fold_rows.loc[:, list(OOF_COLUMNS)]
+    if path.exists():
+        stored = read_oof(path)
+        stored = stored[~stored["fold"].isin(fold_rows["fold"].unique())]
+        fold_rows = pd.concat([stored, fold_rows], ignore_index=True)
+    fold_rows = fold_rows.sort_values("fold", kind="stable").reset_index(drop=True)
+    _atomic_write_text(path, fold_rows.to_csv(index=False))
+    return fold_rows
+
+
+def write_table(path: Path, table: pd.DataFrame) -> None:
+    """CSV written atomically (histories, the per-fold metrics table)."""
+    _atomic_write_text(Path(path), table.to_csv(index=False))
+

@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.training import runs
+
+
+def _fold_rows(fold: int, n: int = 4, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed + fold)
+    proba = rng.dirichlet(np.ones(len(EMOTIONS)), size=n)
+    frame = pd.DataFrame({
+        "segment_id": [f"Sess0{fold + 1}_script01_F00{i}" for i in range(n)],
+        "fold": fold,
+        "session": fold + 1,
+        "kind": "script",
+        "y_true": ["angry", "", "sad", "neutral"][:n],
+    })
+    for j, e in enumerate(EMOTIONS):
+        frame[f"p_{e}"] = proba[:, j]
+    frame["valence_true"] = rng.uniform(1, 5, n)
+    frame["arousal_true"] = rng.uniform(1, 5, n)
+    frame["valence_pred"] = np.nan
+    frame["arousal_pred"] = rng.uniform(1, 5, n)
+    return frame
+
+
+def test_fold_predictions_accumulate_and_a_rerun_fold_replaces_its_old_rows(tmp_path):
+    paths = runs.RunPaths(tmp_path / "run")
+    assert runs.completed_folds(paths) == set()
+    runs.store_fold_predictions(paths.oof, _fold_rows(1))
+    runs.store_fold_predictions(paths.oof, _fold_rows(0))
+    assert runs.completed_folds(paths) == {0, 1}
+    runs.store_fold_predictions(paths.oof, _fold_rows(1, seed=5))
+    stored = runs.read_oof(paths.oof)
+    assert stored["fold"].tolist() == [0] * 4 + [1] * 4
+    expected = pd.concat([_fold_rows(0), _fold_rows(1, seed=5)], ignore_index=True)
+    np.testing.assert_allclose(stored["p_angry"], expected["p_angry"])
+    assert stored["y_true"].tolist()[:4] == ["angry", "", "sad", "neutral"]  # '' stays '' (not NaN)
+    assert stored["valence_pred"].isna().all()
+    assert list(stored.columns) == list(runs.OOF_COLUMNS)
+    assert not list(paths.root.glob(".*tmp")), "no temporary file left behind"
+
+
+def test_missing_columns_are_reported_with_the_file(tmp_path):
+    path = tmp_path / "oof_predictions.csv"
+    _fold_rows(0).drop(columns=["p_sad"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"oof_predictions.csv:1: missing columns \['p_sad'\]"):
+        runs.read_oof(path)
+
+
+def test_resume_needs_the_same_settings_but_not_the_same_package_versions(tmp_path):
+    paths = runs.RunPaths(tmp_path / "run")
+    config = {"modality": "text", "train_config": {"epochs": 3, "seed": 1}, "versions": {"numpy": "1"}}
+    runs.start_or_resume(paths, config)
+    runs.start_or_resume(paths, {**config, "versions": {"numpy": "2"}})
+    with pytest.raises(InputError, match=r"config.json: .*train_config differ"):
+        runs.start_or_resume(paths, {**config, "train_config": {"epochs": 4, "seed": 1}})
+
+
+def test_json_holds_null_for_nan_and_numpy_scalars_as_numbers(tmp_path):
+    path = tmp_path / "m.json"
+    runs.write_json(path, {"a": float("nan"), "b": np.float32(0.5), "c": (np.int64(3),), "d": "세션"})
+    assert json.loads(path.read_text(encoding="utf-8")) == {"a": None, "b": 0.5, "c": [3], "d": "세션"}
+    assert runs.read_json(path)["d"] == "세션"
+
+
+def test_unreadable_run_files_name_the_file(tmp_path):
+    with pytest.raises(InputError, match="config.json: file not found"):
+        runs.read_json(tmp_path / "config.json")
+    (tmp_path / "bad.json").write_text('{"a": 1,\n oops}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.json:2: not valid JSON"):
+        runs.read_json(tmp_path / "bad.json")

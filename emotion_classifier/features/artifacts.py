@@ -1,0 +1,90 @@
+"""Reading the artifacts folder back (`load_artifacts`) and writing its segment table.
+
+Every file is checked against `segments.csv` row for row on load: a model trained on rows that
+do not belong together is the silent failure this layout exists to prevent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.features.cache import load_npz
+
+SEGMENTS = "segments.csv"
+TOKENS = "text_tokens.csv"
+AUDIO = "audio_features.npz"
+BIO = "bio_features.csv"
+MANIFEST = "manifest.json"
+
+STRING_COLUMNS: tuple[str, ...] = (
+    "segment_id", "segment_id_raw", "corpus", "dialogue", "kind", "person", "gender", "view", "rater_file",
+    "emotion", "emotions", "emotions_as_written", "rater_emotions", "rater_valence", "rater_arousal",
+    "wav_path", "txt_path", "text_raw", "text",
+)  # fmt: skip
+"""Segment-table columns holding text: read back as str with '' (never NaN) for empty cells."""
+
+
+@dataclass
+class Artifacts:
+    """Everything `prepare` wrote, aligned row for row with `table`."""
+
+    table: pd.DataFrame
+    tokens: list[list[str]]
+    audio: list[np.ndarray]
+    audio_feature_names: list[str]
+    bio: pd.DataFrame
+    manifest: dict
+    folder: Path
+
+
+def read_table_csv(path: Path, string_columns: tuple[str, ...] = STRING_COLUMNS) -> pd.DataFrame:
+    """A CSV whose text columns stay text: '' and words such as 'NA' are not turned into NaN."""
+    header = pd.read_csv(path, nrows=0).columns
+    text = [c for c in header if c in string_columns]
+    numeric_na = {c: ["", "nan", "NaN"] for c in header if c not in text}
+    return pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=numeric_na)
+
+
+def _check_aligned(ids: np.ndarray, table: pd.DataFrame, path: Path) -> None:
+    expected = table["segment_id"].to_numpy(dtype=str)
+    if len(ids) != len(expected) or not np.array_equal(np.asarray(ids, dtype=str), expected):
+        raise InputError(
+            f"rows are not aligned with {SEGMENTS} ({len(ids)} vs {len(expected)} rows); "
+            "rerun `emotion prepare` on this folder",
+            path,
+        )
+
+
+def _split_audio(npz: dict[str, np.ndarray]) -> list[np.ndarray]:
+    offsets = npz["offsets"]
+    return [npz["features"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+def load_artifacts(folder: str | Path) -> Artifacts:
+    """Load a finished `prepare` output; refuses a folder without a manifest (unfinished run)."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise InputError(f"no {MANIFEST}: not a finished `emotion prepare` output (run it, or rerun it)", folder)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    table = read_table_csv(folder / SEGMENTS)
+    tokens = read_table_csv(folder / TOKENS, ("segment_id", "tokens"))
+    _check_aligned(tokens["segment_id"].to_numpy(), table, folder / TOKENS)
+    audio = load_npz(folder / AUDIO)
+    _check_aligned(audio["segment_id"], table, folder / AUDIO)
+    bio = read_table_csv(folder / BIO, ("segment_id",))
+    _check_aligned(bio["segment_id"].to_numpy(), table, folder / BIO)
+    return Artifacts(
+        table=table,
+        tokens=[t.split(" ") if t else [] for t in tokens["tokens"]],
+        audio=_split_audio(audio),
+        audio_feature_names=audio["feature_names"].tolist(),
+        bio=bio,
+        manifest=manifest,
+        folder=folder,
+    )

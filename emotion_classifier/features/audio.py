@@ -1,0 +1,90 @@
+"""Frame-level speech features (MFCC, optional log-mel and deltas) of one wav file, via librosa.
+
+Each segment keeps its true number of frames: padding or cutting to a fixed length is a
+modelling choice made later, not something the stored features should bake in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+
+from emotion_classifier.errors import AudioError
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    """Speech-feature settings; the defaults are the 16 kHz / 25 ms window / 10 ms hop convention."""
+
+    sample_rate: int = 16000
+    n_mfcc: int = 40
+    n_fft: int = 400
+    hop_length: int = 160
+    n_mels: int = 64
+    log_mel: bool = False
+    deltas: bool = False
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def feature_names(settings: AudioSettings) -> list[str]:
+    """Column names of the `(frames, n_features)` arrays, in their order."""
+    names = [f"mfcc_{i:02d}" for i in range(settings.n_mfcc)]
+    if settings.log_mel:
+        names += [f"logmel_{i:02d}" for i in range(settings.n_mels)]
+    if settings.deltas:
+        names += [f"delta_{name}" for name in names]
+    return names
+
+
+def read_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float, list[str]]:
+    """Mono float32 samples at `sample_rate`, the duration in seconds, and the conversions made.
+
+    Conversions are returned (not hidden inside `librosa.load`) so the caller can count them:
+    the corpus is 16 kHz mono, and anything else means a file was replaced or re-encoded.
+    """
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except sf.SoundFileError as exc:
+        raise AudioError(f"cannot decode wav ({exc})", path) from None
+    if data.shape[0] == 0:
+        raise AudioError("wav has no samples", path)
+    conversions = []
+    if data.shape[1] > 1:
+        conversions.append(f"{data.shape[1]} channels -> mono")
+    y = librosa.to_mono(data.T)
+    if rate != sample_rate:
+        conversions.append(f"resampled {rate} -> {sample_rate} Hz")
+        y = librosa.resample(y, orig_sr=rate, target_sr=sample_rate)
+    return y, data.shape[0] / rate, conversions
+
+
+def audio_features(y: np.ndarray, settings: AudioSettings) -> np.ndarray:
+    """`(frames, n_features)` float32; frames = 1 + len(y) // hop_length (centred frames).
+
+    The MFCCs are taken from the same log-mel spectrogram that `log_mel` stores, i.e. exactly
+    `librosa.feature.mfcc(y=y, sr, n_mfcc, n_fft, hop_length, n_mels)`, with one STFT per segment.
+    """
+    mel = librosa.feature.melspectrogram(
+        y=y, sr=settings.sample_rate, n_fft=settings.n_fft, hop_length=settings.hop_length,
+        n_mels=settings.n_mels,
+    )  # fmt: skip
+    log_mel = librosa.power_to_db(mel)
+    blocks = [librosa.feature.mfcc(S=log_mel, n_mfcc=settings.n_mfcc)]
+    if settings.log_mel:
+        blocks.append(log_mel)
+    if settings.deltas:
+        # 'nearest' works for segments shorter than the 9-frame delta window, unlike the default
+        blocks.append(librosa.feature.delta(np.vstack(blocks), mode="nearest"))
+    return np.vstack(blocks).T.astype(np.float32)
+
+
+def wav_features(path: str | Path, settings: AudioSettings) -> tuple[np.ndarray, float, list[str]]:
+    """Features of one wav, its duration (s) and the conversions `read_audio` made."""
+    y, duration, conversions = read_audio(path, settings.sample_rate)
+    return audio_features(y, settings), duration, conversions

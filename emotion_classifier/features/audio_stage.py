@@ -1,0 +1,127 @@
+"""The audio stage of `prepare`: frame features of each segment's wav -> audio_features.npz.
+
+Work is cached in chunks of wav files so that an interrupted run keeps what it finished.
+"""
+
+from __future__ import annotations
+
+import librosa
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.errors import AudioError
+from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
+from emotion_classifier.features.cache import ChunkCache, fingerprint, save_npz_atomic, stable_hash
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.runner import Chunk, ChunkResult, blocks, run_chunks
+from emotion_classifier.features.stage import (
+    ARTIFACT_FORMAT,
+    StageContext,
+    StageResult,
+    annotation_place,
+    reuse,
+    skipped_item,
+)
+
+ARTIFACT = "audio_features.npz"
+
+
+def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
+    """Features of each wav, concatenated, with per-file offsets, failure reason ('' if none),
+    conversions made and duration."""
+    arrays, status, conversions, durations = [], [], [], []
+    empty = np.zeros((0, len(feature_names(settings))), dtype=np.float32)
+    for path in paths:
+        try:
+            features, duration, converted = wav_features(path, settings)
+            reason = ""
+        except (AudioError, librosa.util.exceptions.ParameterError) as exc:
+            features, duration, converted = empty, 0.0, []
+            reason = str(exc).removeprefix(f"{path}: ")
+        arrays.append(features)
+        status.append(reason)
+        conversions.append("; ".join(converted))
+        durations.append(duration)
+    return {
+        "features": np.concatenate(arrays) if arrays else empty,
+        "offsets": np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64),
+        "status": np.array(status, dtype=str),
+        "conversions": np.array(conversions, dtype=str),
+        "duration": np.array(durations, dtype=np.float64),
+    }
+
+
+def _per_file(results: list[ChunkResult], chunk_paths: list[list[str]]) -> dict[str, tuple]:
+    """wav path -> (features, status, conversions, duration) from the chunk results."""
+    found = {}
+    for result, paths in zip(results, chunk_paths, strict=True):
+        offsets = result["offsets"]
+        for j, path in enumerate(paths):
+            features = result["features"][offsets[j] : offsets[j + 1]]
+            found[path] = (features, str(result["status"][j]), str(result["conversions"][j]),
+                           float(result["duration"][j]))  # fmt: skip
+    return found
+
+
+def _npz_writer(arrays: list[np.ndarray], table: pd.DataFrame, names: list[str]):
+    def write(path) -> None:
+        save_npz_atomic(path, {
+            "features": np.concatenate(arrays) if arrays else np.zeros((0, len(names)), np.float32),
+            "offsets": np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64),
+            "segment_id": table["segment_id"].to_numpy(dtype=str),
+            "feature_names": np.array(names, dtype=str),
+        })  # fmt: skip
+
+    return write
+
+
+def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:
+    """Speech features per segment (cached per chunk of wavs); unreadable or missing wavs are listed."""
+    settings = config.audio_settings()
+    names = feature_names(settings)
+    base = [ARTIFACT_FORMAT, settings.as_dict(), librosa.__version__]
+    wavs = list(dict.fromkeys(p for p in table["wav_path"] if p))
+    chunk_paths = blocks(wavs, config.chunk_size)
+    chunks = [
+        Chunk(stable_hash([base, [(p, fingerprint(p)) for p in paths]]), (paths, settings))
+        for paths in chunk_paths
+    ]
+    key = stable_hash([base, table["segment_id"].tolist(), table["wav_path"].tolist(), [c.key for c in chunks]])
+    reused = reuse(context, "audio", key, table)
+    if reused is not None:
+        return reused
+    run = run_chunks(
+        audio_chunk, chunks, ChunkCache(context.cache_root, "audio"),
+        jobs=context.jobs, desc="audio", progress=context.progress,
+    )  # fmt: skip
+    per_file = _per_file(run.results, chunk_paths)
+    empty = np.zeros((0, len(names)), dtype=np.float32)
+    arrays, skipped = [], []
+    for _, row in table.iterrows():
+        features, reason, _, _ = per_file.get(row["wav_path"], (empty, "", "", 0.0))
+        if not row["wav_path"]:
+            skipped.append(skipped_item(row["segment_id"], annotation_place(row), "wav file missing"))
+        elif reason:
+            skipped.append(skipped_item(row["segment_id"], row["wav_path"], reason))
+        arrays.append(features)
+    converted = [{"file": p, "conversion": c} for p, (_, _, c, _) in per_file.items() if c]
+    available = np.array([len(a) > 0 for a in arrays], dtype=bool)
+    section = {
+        "key": key,
+        "artifact": ARTIFACT,
+        "settings": {**settings.as_dict(), "librosa": librosa.__version__, "feature_names": names},
+        "counts": {
+            "segments": len(table),
+            "with_audio": int(available.sum()),
+            "skipped": len(skipped),
+            "wav_files": len(wavs),
+            "seconds": round(sum(d for *_, d in per_file.values()), 3),
+            "frames": int(sum(len(a) for a in arrays)),
+            "resampled": sum("resampled" in c["conversion"] for c in converted),
+            "to_mono": sum("mono" in c["conversion"] for c in converted),
+        },
+        "skipped": skipped,
+        "converted": converted,
+        "cache": {"hits": run.hits, "computed": run.computed},
+    }
+    return StageResult("audio", ARTIFACT, key, available, section, _npz_writer(arrays, table, names))

@@ -1,0 +1,62 @@
+"""`PrepareConfig`: every setting of `prepare`, written to the manifest.
+
+Each stage's cache key is built from its own slice of the settings, so changing an audio
+setting recomputes the audio features and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from emotion_classifier.features.audio import AudioSettings
+from emotion_classifier.features.tokenizers import TOKENIZERS
+from emotion_classifier.labels import TIE_POLICIES
+
+VIEWS: tuple[str, ...] = ("speaker", "listener")
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """Settings of one `prepare` run (`jobs` and `strict` change how it runs, not what it writes).
+
+    `stopwords`: None keeps every token, 'builtin' drops a small list of particles, anything
+    else is a stop-word file. `chunk_size`: segments per cached chunk (what survives an interruption).
+    """
+
+    view: str = "speaker"
+    ties: str = "drop"
+    tokenizer: str = "mecab"
+    stopwords: str | None = None
+    sample_rate: int = 16000
+    n_mfcc: int = 40
+    n_fft: int = 400
+    hop_length: int = 160
+    n_mels: int = 64
+    log_mel: bool = False
+    deltas: bool = False
+    jobs: int | None = None
+    strict: bool = False
+    chunk_size: int = 64
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("view", self.view, VIEWS),
+            ("ties", self.ties, TIE_POLICIES),
+            ("tokenizer", self.tokenizer, TOKENIZERS),
+        ):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        for name in ("sample_rate", "n_mfcc", "n_fft", "hop_length", "n_mels", "chunk_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.jobs is not None and self.jobs == 0:
+            raise ValueError("jobs must be a non-zero integer (negative counts back from all cores) or None")
+
+    def audio_settings(self) -> AudioSettings:
+        return AudioSettings(
+            sample_rate=self.sample_rate, n_mfcc=self.n_mfcc, n_fft=self.n_fft, hop_length=self.hop_length,
+            n_mels=self.n_mels, log_mel=self.log_mel, deltas=self.deltas,
+        )  # fmt: skip
+
+    def as_dict(self) -> dict:
+        return asdict(self)

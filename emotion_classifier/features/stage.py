@@ -1,0 +1,79 @@
+"""What every preprocessing stage (text, audio, bio) hands back to `prepare`.
+
+A stage whose key (settings + input fingerprints + row order) matches the previous run's,
+and whose artifact is still the file that run wrote, is not recomputed or rewritten at all:
+that is what makes a rerun with nothing changed take seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.features.cache import fingerprint
+
+ARTIFACT_FORMAT = 1
+"""Part of every stage key: bump it when an artifact's layout changes, so old ones are rewritten."""
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """Where a stage writes and caches, what the previous run recorded, and how to run."""
+
+    out: Path
+    cache_root: Path
+    previous: dict
+    jobs: int | None = None
+    progress: bool = True
+
+    def previous_section(self, name: str) -> dict | None:
+        return self.previous.get(name)
+
+
+@dataclass
+class StageResult:
+    """`section` goes to the manifest; `write` (None when the previous artifact is kept) writes
+    the artifact to the path it is given; `available` is the stage's `has_*` column."""
+
+    name: str
+    artifact: str
+    key: str
+    available: np.ndarray
+    section: dict
+    write: Callable[[Path], None] | None
+
+
+def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:
+    """One entry of a manifest `skipped` list."""
+    return {"segment_id": segment_id, "file": file, "reason": reason}
+
+
+def annotation_place(row: pd.Series) -> str:
+    """Where a segment is listed (`Session01_F_res.csv:12`): the file to name when its own is missing."""
+    return f"{row['rater_file']}:{row['line']}"
+
+
+def reuse(context: StageContext, name: str, key: str, table: pd.DataFrame) -> StageResult | None:
+    """The previous run's result for this stage, when its key and its artifact file are unchanged."""
+    previous = context.previous_section(name)
+    if not previous or previous.get("key") != key:
+        return None
+    artifact = previous["artifact"]
+    if fingerprint(context.out / artifact) != previous.get("artifact_fingerprint"):
+        return None
+    skipped_ids = {item["segment_id"] for item in previous["skipped"]}
+    available = ~table["segment_id"].isin(skipped_ids).to_numpy()
+    section = {**previous, "cache": {"reused_artifact": True}}
+    return StageResult(name, artifact, key, available, section, write=None)
+
+
+def strict_error(result: StageResult, error: type[InputError] = InputError) -> InputError | None:
+    """The stage's first skipped item as an error naming its file (what `--strict` raises)."""
+    for item in result.section["skipped"]:
+        return error(f"{result.name}: {item['reason']} (segment {item['segment_id']})", item["file"])
+    return None

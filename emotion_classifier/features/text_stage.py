@@ -1,0 +1,73 @@
+"""The text stage of `prepare`: morphemes of each segment's cleaned transcript -> text_tokens.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.features.cache import ChunkCache, stable_hash, write_csv_atomic
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.runner import Chunk, ChunkResult, blocks, run_chunks
+from emotion_classifier.features.stage import (
+    ARTIFACT_FORMAT,
+    StageContext,
+    StageResult,
+    annotation_place,
+    reuse,
+    skipped_item,
+)
+from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize, tokenizer_version
+
+ARTIFACT = "text_tokens.csv"
+
+
+def tokenize_chunk(texts: list[str], tokenizer: str, stopwords: tuple[str, ...]) -> ChunkResult:
+    """Tokens of each text joined by single spaces (one string per text, '' when none)."""
+    joined = [" ".join(tokens) for tokens in tokenize(texts, tokenizer, stopwords)]
+    return {"tokens": np.array(joined, dtype=str)}
+
+
+def _skipped(row: pd.Series) -> dict:
+    """Why a segment has no tokens, naming the transcript (or the annotation line when it has none)."""
+    if not row["txt_path"]:
+        return skipped_item(row["segment_id"], annotation_place(row), "transcript file missing")
+    if not row["text"].strip():
+        return skipped_item(row["segment_id"], row["txt_path"], "transcript empty after cleaning")
+    return skipped_item(row["segment_id"], row["txt_path"], "no tokens left after stop-word removal")
+
+
+def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:
+    """Tokenise (cached per chunk of texts); a segment without tokens is skipped and listed."""
+    stopwords = resolve_stopwords(config.stopwords)
+    settings = {
+        "tokenizer": config.tokenizer,
+        "tokenizer_version": tokenizer_version(config.tokenizer),
+        "stopwords": config.stopwords,
+        "n_stopwords": len(stopwords),
+    }
+    base = [ARTIFACT_FORMAT, settings, stopwords]
+    texts = table["text"].tolist()
+    chunks = [
+        Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords))
+        for block in blocks(texts, config.chunk_size)
+    ]
+    key = stable_hash([base, table["segment_id"].tolist(), [chunk.key for chunk in chunks]])
+    reused = reuse(context, "text", key, table)
+    if reused is not None:
+        return reused
+    run = run_chunks(
+        tokenize_chunk, chunks, ChunkCache(context.cache_root, "text"),
+        jobs=context.jobs, desc="text", progress=context.progress,
+    )  # fmt: skip
+    tokens = np.concatenate([r["tokens"] for r in run.results]) if chunks else np.array([], dtype=str)
+    frame = pd.DataFrame({"segment_id": table["segment_id"].to_numpy(), "tokens": tokens})
+    skipped = [_skipped(table.iloc[i]) for i in np.flatnonzero(tokens == "")]
+    section = {
+        "key": key,
+        "artifact": ARTIFACT,
+        "settings": settings,
+        "counts": {"segments": len(table), "with_text": int((tokens != "").sum()), "skipped": len(skipped)},
+        "skipped": skipped,
+        "cache": {"hits": run.hits, "computed": run.computed},
+    }
+    return StageResult("text", ARTIFACT, key, tokens != "", section, lambda path: write_csv_atomic(frame, path))

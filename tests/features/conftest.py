@@ -1,0 +1,21 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+def write_tone(path: Path, n_samples: int, sample_rate: int = 16000, channels: int = 1, freq: float = 220.0):
+    """A noisy tone (so no mel band is silent) written as 16-bit PCM; returns what was written."""
+    t = np.arange(n_samples) / sample_rate
+    rng = np.random.default_rng(n_samples)
+    mono = 0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * rng.standard_normal(n_samples)
+    data = np.stack([mono * (c + 1) / channels for c in range(channels)], axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, data, sample_rate, subtype="PCM_16")
+    return data
+
+
+@pytest.fixture
+def tone():
+    return write_tone

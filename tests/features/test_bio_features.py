@@ -1,0 +1,99 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emotion_classifier.features.bio import feature_names, hrv, signal_features
+
+
+def _samples(times, values, ids):
+    return pd.DataFrame({"time": np.asarray(times, float), "value": np.asarray(values, float), "segment_id": ids})
+
+
+def _temp_file():
+    # A: four labelled samples; B: one; P: the partner's segment (labelled in this file, not asked for);
+    # four unlabelled samples at level 3 make the person's mean 3 and sd sqrt(2) (hand-computed).
+    return _samples(
+        [0.0, 0.25, 1.0, 1.25, 1.5, 1.75, 3.0, 4.0, 4.25, 0.5],
+        [3, 3, 1, 2, 3, 6, 3, 3, 3, 3],
+        ["", "", "A", "A", "A", "A", "B", "P", "", ""],
+    )
+
+
+def test_summary_features_match_hand_computed_values():
+    features, counts = signal_features([_temp_file()], "TEMP", ["A", "B", "C"], 4.0)
+    a = features.loc["A"]
+    assert a["temp_mean"] == pytest.approx(3.0)
+    assert a["temp_sd"] == pytest.approx(math.sqrt(14 / 3))
+    assert (a["temp_min"], a["temp_max"], a["temp_first"], a["temp_last"], a["temp_n"]) == (1, 6, 1, 6, 4)
+    assert a["temp_slope"] == pytest.approx(2.0 / 0.3125)  # sum(dt*dv) / sum(dt^2), per second
+    person_sd = math.sqrt(14 / 9)  # whole file: mean 3, squared deviations 4+1+9, ten samples
+    assert a["temp_mean_pnorm"] == pytest.approx(0.0)
+    assert a["temp_max_pnorm"] == pytest.approx(3 / person_sd)
+    assert a["temp_first_pnorm"] == pytest.approx(-2 / person_sd)
+    assert a["temp_sd_pnorm"] == pytest.approx(math.sqrt(14 / 3) / person_sd)
+    assert a["temp_slope_pnorm"] == pytest.approx(6.4 / person_sd)
+    b = features.loc["B"]
+    assert b["temp_n"] == 1 and b["temp_mean"] == 3 and np.isnan(b["temp_sd"]) and np.isnan(b["temp_slope"])
+    c = features.loc["C"]
+    assert c["temp_n"] == 0 and c.drop("temp_n").isna().all()
+    assert counts["no_samples"] == 1 and counts["one_sample"] == 1
+    assert list(features.columns) == feature_names("TEMP")
+
+
+def test_person_statistics_pool_all_of_a_persons_files():
+    first, second = _temp_file(), _temp_file()
+    second["value"] += 10.0
+    second["segment_id"] = second["segment_id"].replace({"A": "A2"})
+    features, _ = signal_features([first, second], "TEMP", ["A", "A2"], 4.0)
+    # pooled: mean 8, and A's mean (3) sits below it, A2's (13) above it by the same amount
+    assert features.loc["A", "temp_mean_pnorm"] == pytest.approx(-features.loc["A2", "temp_mean_pnorm"])
+    assert features.loc["A", "temp_mean_pnorm"] < 0
+
+
+def test_ibi_becomes_heart_rate_and_hrv():
+    ibi = _samples([0.0, 0.8, 1.55, 2.45, 3.2], [0.8, 0.8, 0.75, 0.9, 0.75], ["", "S", "S", "S", ""])
+    features, _ = signal_features([ibi], "IBI", ["S"])
+    s = features.loc["S"]
+    assert s["hr_mean"] == pytest.approx((75 + 80 + 60 / 0.9) / 3)
+    assert s["hr_first"] == pytest.approx(75) and s["hr_last"] == pytest.approx(60 / 0.9)
+    assert s["hr_rmssd"] == pytest.approx(math.sqrt((50**2 + 150**2) / 2))
+    assert s["hr_sdnn"] == pytest.approx(np.std([800, 750, 900], ddof=1))
+
+
+def test_hrv_needs_two_beats():
+    assert all(np.isnan(v) for v in hrv(np.array([0.8])).values())
+
+
+def _eda_with_responses(onsets, duration=180.0):
+    t = np.arange(0, duration, 0.25)
+    v = np.full(len(t), 2.0)
+    for onset in onsets:  # skin-conductance-response shape: fast rise, slow recovery
+        d = t - onset
+        v += np.where(d > 0, 0.5 * (1 - np.exp(-d / 0.7)) * np.exp(-np.clip(d - 1, 0, None) / 4), 0)
+    ids = np.full(len(t), "", dtype=object)
+    for name, (t0, t1) in {"R1": (38, 46), "R2": (88, 96), "Q": (10, 20)}.items():
+        ids[(t >= t0) & (t < t1)] = name
+    return _samples(t, v, ids)
+
+
+def test_skin_conductance_responses_are_counted_in_their_segment():
+    features, counts = signal_features([_eda_with_responses([40, 90, 140])], "EDA", ["R1", "R2", "Q"], 4.0)
+    assert features.loc["R1", "eda_scr_count"] == 1 and features.loc["R2", "eda_scr_count"] == 1
+    assert features.loc["R1", "eda_scr_amp_mean"] > 0.2
+    assert features.loc["Q", "eda_scr_count"] == 0 and features.loc["Q", "eda_scr_amp_mean"] == 0
+    assert counts["recordings_too_short_for_scr"] == 0
+
+
+def test_recording_too_short_for_scr_gives_nan_and_is_counted():
+    short = _samples([0, 0.25, 0.5], [1.0, 1.1, 1.2], ["X", "X", "X"])
+    features, counts = signal_features([short], "EDA", ["X"], 4.0)
+    assert counts["recordings_too_short_for_scr"] == 1
+    assert np.isnan(features.loc["X", "eda_scr_count"]) and features.loc["X", "eda_mean"] == pytest.approx(1.1)
+
+
+def test_no_recording_at_all_gives_nan_features():
+    features, counts = signal_features([], "EDA", ["X"], 4.0)
+    assert features.loc["X", "eda_n"] == 0 and np.isnan(features.loc["X", "eda_mean"])
+    assert counts["no_samples"] == 1

@@ -1,0 +1,230 @@
+"""Reading the body-signal files (EDA, TEMP, ECG, IBI) of both corpora.
+
+The files are exports with quirks rather than CSV tables: KEMDy19 lines carry a segment id only
+while a segment is spoken (3 or 4 fields), KEMDy20 files start with Empatica E4 header lines, and
+the KEMDy19 ECG layout is undocumented. So lines are split in bulk and checked field by field; a bad
+line is listed in ``problems`` and skipped, never fatal, because one glitch in a 100k-line recording
+must not cost the whole person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.datasets.layout import KEMDY19, KEMDY20
+from emotion_classifier.datasets.text_lines import read_lines
+
+BIO_SIGNALS: dict[str, tuple[str, ...]] = {KEMDY19: ("EDA", "TEMP", "ECG"), KEMDY20: ("EDA", "TEMP", "IBI")}
+E4_RATE = 4.0
+"""Empatica E4 EDA and TEMP sampling rate (Hz); KEMDy19 files do not state it."""
+TIME_LIKE_SHARE = 0.9
+"""A column whose values do not decrease in at least this share of steps is treated as time: an
+ECG trace goes down about half the time, a clock only at the few dialogue boundaries."""
+_UNIX_TIME_MIN = 1e8
+
+
+@dataclass(frozen=True)
+class LineLayout:
+    """Where each field of one kind of bio file sits (0-based)."""
+
+    header_lines: int
+    min_fields: int
+    max_fields: int
+    """The segment id is the optional last field: present only on lines with ``max_fields``."""
+    value_field: int
+    time_field: int | None
+    """None: time is the sample position over the sampling rate of the header (KEMDy20 EDA/TEMP)."""
+    rate: float | None = None
+    """The known sampling rate when the file does not state it."""
+
+
+LAYOUTS: dict[tuple[str, str], LineLayout] = {
+    # value, elapsed_seconds, hh:mm:ss.fff[, segment id]
+    (KEMDY19, "EDA"): LineLayout(0, 3, 4, value_field=0, time_field=1, rate=E4_RATE),
+    (KEMDY19, "TEMP"): LineLayout(0, 3, 4, value_field=0, time_field=1, rate=E4_RATE),
+    # undocumented: 3 or 4 fields like the E4 files; which numeric field is time is detected
+    (KEMDY19, "ECG"): LineLayout(0, 3, 4, value_field=0, time_field=1),
+    # header: start unix time, sampling rate; then value, timestamp[, segment id]
+    (KEMDY20, "EDA"): LineLayout(2, 2, 3, value_field=0, time_field=None),
+    (KEMDY20, "TEMP"): LineLayout(2, 2, 3, value_field=0, time_field=None),
+    # header: start unix time; then offset_s, ibi_s, timestamp[, segment id]
+    (KEMDY20, "IBI"): LineLayout(1, 3, 4, value_field=1, time_field=0),
+}
+
+
+@dataclass
+class BioRecording:
+    """One bio file: its samples, the lines that could not be used, and what was found in it."""
+
+    path: str
+    signal: str
+    sampling_rate: float | None
+    samples: pd.DataFrame
+    """Columns ``time`` (s), ``value`` (float; IBI: the inter-beat interval in s), ``segment_id``."""
+    problems: list[dict] = field(default_factory=list)
+    signal_column_found: bool = True
+    """False when only time-like columns were found (KEMDy19 ECG): ``value`` is then NaN."""
+    layout_note: str = ""
+    """What the reader decided about an undocumented layout (KEMDy19 ECG), for the report."""
+
+    def by_segment(self) -> dict[str, pd.DataFrame]:
+        """The samples carrying each segment id, time-sorted (lines without an id are left out)."""
+        tagged = self.samples[self.samples["segment_id"].ne("")]
+        return {
+            sid: rows.sort_values("time", kind="stable").reset_index(drop=True)
+            for sid, rows in tagged.groupby("segment_id", sort=True)
+        }
+
+
+def sniff_corpus(lines: list[str]) -> str:
+    """KEMDy20 files open with an E4 header whose first field is a unix time; KEMDy19 lines never do."""
+    if not lines:
+        return KEMDY19
+    first = lines[0].split(",")
+    start = pd.to_numeric(pd.Series([first[0].strip()]), errors="coerce").iloc[0]
+    return KEMDY20 if len(first) <= 2 and start >= _UNIX_TIME_MIN else KEMDY19
+
+
+def _problem(path: Path, line: int, problem: str) -> dict:
+    return {"file": str(path), "line": int(line), "problem": problem}
+
+
+def _split_fields(lines: list[str], layout: LineLayout) -> tuple[pd.DataFrame, pd.Series]:
+    """Fields of each data line (stripped, '' where absent) and the field count of each line."""
+    body = pd.Series(lines[layout.header_lines :], dtype=object)
+    counts = body.str.count(",") + 1
+    if body.empty:
+        return pd.DataFrame({f: pd.Series(dtype=object) for f in range(layout.max_fields)}), counts
+    fields = body.str.split(",", n=layout.max_fields, expand=True).reindex(columns=range(layout.max_fields))
+    return fields.apply(lambda column: column.fillna("").str.strip()), counts
+
+
+def _numbers(cells: pd.Series) -> pd.Series:
+    return pd.to_numeric(cells.where(cells.ne("")), errors="coerce").astype(float)
+
+
+def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: list[dict]) -> float | None:
+    if layout.time_field is not None:
+        return layout.rate
+    if len(lines) < layout.header_lines:
+        problems.append(_problem(path, len(lines) + 1, "missing E4 header line (sampling rate)"))
+        return None
+    rate = _numbers(pd.Series([lines[1].split(",")[0].strip()])).iloc[0]
+    if not rate > 0:
+        problems.append(_problem(path, 2, f"sampling rate {lines[1]!r} is not a positive number"))
+        return None
+    return float(rate)
+
+
+def is_time_like(values: pd.Series) -> bool:
+    """True for a column that rises through the file (a clock), allowing resets between dialogues."""
+    x = values.dropna().to_numpy()
+    if len(x) < 3 or x.max() == x.min():
+        return False
+    return bool(np.mean(np.diff(x) >= 0) >= TIME_LIKE_SHARE)
+
+
+def detect_ecg_fields(fields: pd.DataFrame, usable: pd.Series) -> tuple[int | None, int | None, str]:
+    """(value field, time field, note) for the undocumented KEMDy19 ECG layout.
+
+    Fields 0 and 1 are the numeric candidates (field 2 is the clock). A time-like one is time; the
+    signal must be a numeric field that is not time-like, otherwise there is none (value None), so
+    that a clock can never pass for a heart signal.
+    """
+    numeric = {f: _numbers(fields.loc[usable, f]) for f in (0, 1)}
+    numeric = {f: v for f, v in numeric.items() if v.notna().mean() >= 0.5}
+    times = [f for f, v in numeric.items() if is_time_like(v)]
+    signals = [f for f in numeric if f not in times]
+    value = signals[0] if signals else None
+    time = times[0] if times else next((f for f in numeric if f != value), None)
+    describe = {None: "none"} | {f: f"field {f + 1}" for f in (0, 1)}
+    note = f"ECG layout: time = {describe[time]}, signal = {describe[value]}"
+    if value is None:
+        note += " (only time-like numeric columns: no signal to use)"
+    return value, time, note
+
+
+def _check_numbers(
+    cells: pd.Series, usable: pd.Series, what: str, lines: pd.Series, path: Path, problems: list[dict]
+) -> tuple[pd.Series, pd.Series]:
+    """Parse a numeric field; lines where it is not a number are listed and marked unusable."""
+    values = _numbers(cells)
+    bad = usable & values.isna()
+    problems.extend(
+        _problem(path, n, f"{what} {c!r} is not a number") for n, c in zip(lines[bad], cells[bad], strict=True)
+    )
+    return usable & ~bad, values
+
+
+def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> BioRecording:
+    """Read one bio file; ``corpus`` (``KEMDy19``/``KEMDy20``) is sniffed from the first line when None.
+
+    Time is the elapsed-seconds field (KEMDy19), the sample position over the header's sampling rate
+    (KEMDy20 EDA/TEMP: seconds since the first sample) or the IBI offset from the recording start.
+    """
+    path = Path(path)
+    signal = signal.upper()
+    lines = read_lines(path)
+    corpus = corpus or sniff_corpus(lines)
+    if (corpus, signal) not in LAYOUTS:
+        raise ValueError(f"{path}: {corpus} has no {signal} files (expected one of {BIO_SIGNALS.get(corpus)})")
+    layout = LAYOUTS[(corpus, signal)]
+    problems: list[dict] = []
+    rate = _sampling_rate(lines, layout, path, problems)
+    fields, counts = _split_fields(lines, layout)
+    line_numbers = pd.Series(np.arange(len(fields)) + layout.header_lines + 1, index=fields.index)
+    usable = counts.between(layout.min_fields, layout.max_fields)
+    problems.extend(
+        _problem(path, n, f"{c} fields, expected {layout.min_fields} or {layout.max_fields}")
+        for n, c in zip(line_numbers[~usable], counts[~usable], strict=True)
+    )
+    value_field, time_field, note = layout.value_field, layout.time_field, ""
+    if signal == "ECG":
+        value_field, time_field, note = detect_ecg_fields(fields, usable)
+    value = pd.Series(np.nan, index=fields.index)
+    if value_field is not None:
+        usable, value = _check_numbers(fields[value_field], usable, signal.lower(), line_numbers, path, problems)
+    if time_field is not None:
+        usable, time = _check_numbers(fields[time_field], usable, "time", line_numbers, path, problems)
+    else:
+        time = pd.Series(np.arange(len(fields)) / rate if rate else np.nan, index=fields.index, dtype=float)
+    if signal == "ECG" and time_field is not None:
+        steps = np.diff(time[usable].to_numpy())
+        rate = round(float(1 / np.median(steps[steps > 0])), 3) if (steps > 0).any() else None
+    segment_id = fields[layout.max_fields - 1].where(counts.eq(layout.max_fields), "")
+    samples = pd.DataFrame({"time": time, "value": value, "segment_id": segment_id})[usable].reset_index(drop=True)
+    problems.sort(key=lambda p: p["line"])
+    return BioRecording(str(path), signal, rate, samples, problems, value_field is not None, note)
+
+
+def bio_files_for(row_or_person: Mapping | str, root: str | Path) -> dict[str, Path]:
+    """The speaker's own bio file for each signal of the corpus (check ``.exists()``: some are missing).
+
+    Accepts a segment-table row, a KEMDy19 person (``Sess01F``: one file per person per signal) or a
+    KEMDy20 person-in-conversation (``Sess01_script01_User002M``: one file per conversation). For a
+    KEMDy20 row whose id was rewritten (``Sess42`` in ``Sess17_eval.csv``) the file named after the id
+    as written (in the canonical session's folder) is used when the canonical one does not exist.
+    Layout: ``SIGNAL/SessionSS/Original/SessSSG.csv`` (KEMDy19), ``SIGNAL/SessionSS/<name>.csv`` (KEMDy20).
+    """
+    root = Path(root)
+    if isinstance(row_or_person, str):
+        names = [row_or_person]
+        corpus = KEMDY20 if "_" in row_or_person else KEMDY19
+    else:
+        corpus, person = row_or_person["corpus"], row_or_person["person"]
+        names = [person]
+        if corpus == KEMDY20:
+            raw_dialogue = "_".join(str(row_or_person["segment_id_raw"]).split("_")[:2])
+            names = [f"{row_or_person['dialogue']}_{person}", f"{raw_dialogue}_{person}"]
+    digits = names[0].split("_")[0].removeprefix("Sess").rstrip("FM")  # the canonical session's folder
+    found = {}
+    for signal in BIO_SIGNALS[corpus]:
+        folder = root / signal / f"Session{digits}" / ("Original" if corpus == KEMDY19 else "")
+        candidates = [folder / f"{name}.csv" for name in names]
+        found[signal] = next((p for p in candidates if p.exists()), candidates[0])
+    return found

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emotion_classifier.datasets.text_lines import read_lines
+from emotion_classifier.datasets.raw_csv import read_lines, to_numbers
 from emotion_classifier.errors import AnnotationError
 from emotion_classifier.labels import TIE_POLICIES, normalise_emotion, resolve_tie, split_labels
 
@@ -84,12 +84,12 @@ def read_annotation_grid(path: Path, layout: AnnotationLayout, problems: list[di
 def to_float(grid: pd.DataFrame, column: int, what: str, path: Path) -> pd.Series:
     """A numeric column; blank cells are NaN, anything else that is not a number is an error."""
     cells = grid[column]
-    values = pd.to_numeric(cells.where(cells.ne("")), errors="coerce")
+    values = to_numbers(cells)
     bad = values.isna() & cells.ne("")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise AnnotationError(f"{what} {cells.iloc[i]!r} is not a number", path, int(grid["line"].iloc[i]))
-    return values.astype(float)
+    return values
 
 
 def _first_lines(cells: pd.Series, lines: pd.Series) -> dict[str, int]:

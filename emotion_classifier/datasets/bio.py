@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.datasets.layout import KEMDY19, KEMDY20
-from emotion_classifier.datasets.text_lines import read_lines
+from emotion_classifier.datasets.raw_csv import read_lines, to_numbers
 
 BIO_SIGNALS: dict[str, tuple[str, ...]] = {KEMDY19: ("EDA", "TEMP", "ECG"), KEMDY20: ("EDA", "TEMP", "IBI")}
 E4_RATE = 4.0
@@ -86,7 +86,7 @@ def sniff_corpus(lines: list[str]) -> str:
     if not lines:
         return KEMDY19
     first = lines[0].split(",")
-    start = pd.to_numeric(pd.Series([first[0].strip()]), errors="coerce").iloc[0]
+    start = to_numbers(pd.Series([first[0].strip()])).iloc[0]
     return KEMDY20 if len(first) <= 2 and start >= _UNIX_TIME_MIN else KEMDY19
 
 
@@ -104,17 +104,13 @@ def _split_fields(lines: list[str], layout: LineLayout) -> tuple[pd.DataFrame, p
     return fields.apply(lambda column: column.fillna("").str.strip()), counts
 
 
-def _numbers(cells: pd.Series) -> pd.Series:
-    return pd.to_numeric(cells.where(cells.ne("")), errors="coerce").astype(float)
-
-
 def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: list[dict]) -> float | None:
     if layout.time_field is not None:
         return layout.rate
     if len(lines) < layout.header_lines:
         problems.append(_problem(path, len(lines) + 1, "missing E4 header line (sampling rate)"))
         return None
-    rate = _numbers(pd.Series([lines[1].split(",")[0].strip()])).iloc[0]
+    rate = to_numbers(pd.Series([lines[1].split(",")[0].strip()])).iloc[0]
     if not rate > 0:
         problems.append(_problem(path, 2, f"sampling rate {lines[1]!r} is not a positive number"))
         return None
@@ -136,7 +132,7 @@ def detect_ecg_fields(fields: pd.DataFrame, usable: pd.Series) -> tuple[int | No
     signal must be a numeric field that is not time-like, otherwise there is none (value None), so
     that a clock can never pass for a heart signal.
     """
-    numeric = {f: _numbers(fields.loc[usable, f]) for f in (0, 1)}
+    numeric = {f: to_numbers(fields.loc[usable, f]) for f in (0, 1)}
     numeric = {f: v for f, v in numeric.items() if v.notna().mean() >= 0.5}
     times = [f for f, v in numeric.items() if is_time_like(v)]
     signals = [f for f in numeric if f not in times]
@@ -153,7 +149,7 @@ def _check_numbers(
     cells: pd.Series, usable: pd.Series, what: str, lines: pd.Series, path: Path, problems: list[dict]
 ) -> tuple[pd.Series, pd.Series]:
     """Parse a numeric field; lines where it is not a number are listed and marked unusable."""
-    values = _numbers(cells)
+    values = to_numbers(cells)
     bad = usable & values.isna()
     problems.extend(
         _problem(path, n, f"{what} {c!r} is not a number") for n, c in zip(lines[bad], cells[bad], strict=True)

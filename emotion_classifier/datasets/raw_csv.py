@@ -1,4 +1,4 @@
-"""Splitting corpus CSV files into lines the same way everywhere.
+"""Lines and numeric cells of the corpus CSV files, parsed the same way by every reader.
 
 Error messages and the ``line`` column quote 1-based line numbers, so every reader must agree on
 what a line is: ``\\r\\n``, ``\\r`` and ``\\n`` end one; nothing else does (``str.splitlines`` would
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+import pandas as pd
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -21,3 +23,9 @@ def read_lines(path: str | Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()  # the terminator of the last line, not an empty line
     return lines
+
+
+def to_numbers(cells: pd.Series) -> pd.Series:
+    """Stripped text cells as floats: blank cells and non-numbers are NaN (callers tell them apart
+    with ``cells.ne("")`` and decide whether a non-number is fatal or a listed problem)."""
+    return pd.to_numeric(cells.where(cells.ne("")), errors="coerce").astype(float)

@@ -73,7 +73,9 @@ def write_modality_run(folder: Path, modality: str, val: pd.DataFrame, oof: pd.D
     val.to_csv(folder / "val_predictions.csv", index=False)
     oof.to_csv(folder / "oof_predictions.csv", index=False)
     scores = score_predictions(oof)
-    skipped = {"no_modality": 3, "tie_dropped": 2}
+    skipped = {"tie_dropped": {"count": 2, "segment_ids": ["Sess01_script01_F090", "Sess02_impro01_F091"]},
+               f"no_{modality}": {"count": 1, "segment_ids": ["Sess03_impro01_F092"]},
+               "unlabelled": {"count": 0, "segment_ids": []}}
     (folder / "metrics.json").write_text(json.dumps({**scores, "modality": modality, "skipped": skipped}))
     folds_table(scores).to_csv(folder / "metrics_folds.csv", index=False)
     for fold in sorted(oof["fold"].unique()):

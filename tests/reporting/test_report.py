@@ -1,0 +1,128 @@
+import json
+import re
+
+import pytest
+from fake_runs import write_fake_runs
+
+from emotion_classifier.fusion.late import fuse_runs
+from emotion_classifier.reporting.report import BEST_MARK, SECTIONS, SYNTHETIC_WARNING, write_report
+from emotion_classifier.training.metrics import SCALAR_METRICS
+
+MODELS = ("text", "speech", "bio", "fusion/soft_vote", "fusion/weighted_vote", "fusion/stacking")
+WARNING_START = SYNTHETIC_WARNING[:40]
+
+
+def _manifest(folder, data, synthetic: bool):
+    folder.mkdir(parents=True)
+    manifest = {"config": {"data": str(data), "view": "speaker", "ties": "drop"}, "corpus": "KEMDy19",
+                "stages": {"text": {"skipped": [{"segment_id": "Sess01_impro01_F007", "file": "x/F007.txt",
+                                                 "reason": "transcript empty after cleaning"}]}}}
+    if synthetic:
+        manifest["synthetic"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def _run(root, synthetic: bool):
+    artifacts = _manifest(root / "artifacts", root / "data", synthetic)
+    dirs = write_fake_runs(root / "run", config={"artifacts": str(artifacts)})
+    fuse_runs(dirs, root / "run" / "fusion")
+    return root / "run", write_report(root / "run")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    run, md = _run(tmp_path_factory.mktemp("full"), synthetic=True)
+    return run, md.read_text(encoding="utf-8"), (run / "report.html").read_text(encoding="utf-8")
+
+
+def _section(text: str, title: str) -> str:
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def _table(section: str) -> list[dict]:
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    cells = ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:])
+    return [dict(zip(header, row, strict=True)) for row in cells]
+
+
+def test_every_section_heading_is_present(report):
+    _, md, html = report
+    for title in SECTIONS:
+        assert f"\n## {title}\n" in md
+        assert f"<h2>{title}</h2>" in html
+
+
+def test_the_comparison_has_a_row_per_model_with_the_metrics_means(report):
+    run, md, _ = report
+    rows = _table(_section(md, SECTIONS[1]))
+    names = [r["model"].replace("**", "").removesuffix(BEST_MARK) for r in rows]
+    assert names == list(MODELS)
+    titles = ("macro-F1", "unweighted accuracy", "accuracy", "weighted-F1")
+    columns = dict(zip(SCALAR_METRICS, titles, strict=True))
+    means = {}
+    for name, row in zip(names, rows, strict=True):
+        summary = json.loads((run / name / "metrics.json").read_text())["summary"]
+        for metric, column in columns.items():
+            assert row[column].split(" ± ")[0] == f"{summary[metric]['mean']:.3f}"
+        if summary.get("valence", {}).get("ccc", {}).get("mean") is not None:
+            assert row["valence CCC"].split(" ± ")[0] == f"{summary['valence']['ccc']['mean']:.3f}"
+        else:
+            assert row["valence CCC"] == "-"
+        means[name] = summary["macro_f1"]["mean"]
+    marked = [n for n, r in zip(names, rows, strict=True) if r["model"].endswith(BEST_MARK)]
+    assert marked == [max(means, key=means.get)]
+
+
+def test_images_exist_are_referenced_and_embedded_in_the_html(report):
+    run, md, html = report
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    for kind in ("confusion_", "curves_", "valence_arousal_", "per_class_f1"):
+        assert any(kind in path for path in images), kind
+    assert sum("confusion_" in p for p in images) == len(MODELS)
+    for path in images:
+        assert (run / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert html.count('src="data:image/png;base64,') == len(images)
+    assert "report_figures/" not in html
+
+
+def test_per_kind_missing_modalities_skipped_and_configuration(report):
+    run, md, html = report
+    kinds = _table(_section(md, SECTIONS[6]))
+    assert {(r["model"], r["kind"]) for r in kinds} == {(m, k) for m in MODELS for k in ("impro", "script")}
+    combinations = json.loads((run / "fusion" / "combinations.json").read_text())
+    counts = {r["available modalities"]: int(r["test rows"]) for r in _table(_section(md, SECTIONS[7]))}
+    assert counts == combinations["oof"]
+    skipped = _section(md, SECTIONS[8])
+    assert "transcript empty after cleaning: 1" in skipped and "text (not scored) / tie_dropped: 2" in skipped
+    assert "unlabelled" not in skipped  # a zero count is not news
+    assert html.count("<details>") == 3 + 2  # three modality configs, fusion, the manifest's configuration
+
+
+def test_the_synthetic_warning_appears_only_for_synthetic_data(report, tmp_path):
+    assert WARNING_START in report[1]
+    run, md = _run(tmp_path / "real", synthetic=False)
+    assert WARNING_START not in md.read_text()
+    (tmp_path / "real" / "data").mkdir()
+    (tmp_path / "real" / "data" / "SYNTHETIC_SAMPLE.md").write_text("generated")
+    assert WARNING_START in write_report(run).read_text()
+    assert WARNING_START not in write_report(run, synthetic=False).read_text()
+
+
+def test_absent_inputs_are_said_not_fatal(tmp_path):
+    dirs = write_fake_runs(tmp_path / "run")
+    for history in (dirs["text"]).glob("history_fold*.csv"):
+        history.unlink()
+    for modality in ("speech", "bio"):
+        for path in dirs[modality].iterdir():
+            path.unlink()
+        dirs[modality].rmdir()
+    md = write_report(tmp_path / "run").read_text()
+    assert [r["model"].replace("**", "").removesuffix(BEST_MARK) for r in _table(_section(md, SECTIONS[1]))] \
+        == ["text"]
+    assert "No late fusion in this run" in _section(md, SECTIONS[7])
+    assert "no history_fold*.csv" in _section(md, SECTIONS[4])
+    skipped = _section(md, SECTIONS[8])
+    assert "speech: no run folder" in skipped and "artifacts manifest: not recorded" in skipped
+    assert (tmp_path / "run" / "report.html").is_file()

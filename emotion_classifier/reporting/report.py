@@ -167,8 +167,7 @@ def confusion_matrices(contents: RunContents, figures: Path) -> list[Block]:
     if not contents.models:
         return [*blocks, Block("No scored model in this run folder.")]
     for model in contents.models:
-        oof = model.predictions()
-        oof = oof[oof["y_true"] != ""]
+        oof = model.oof[model.oof["y_true"] != ""]
         path = figures / f"confusion_{model.slug}.png"
         plot_confusion_matrix(oof["y_true"], predicted_labels(oof), path,
                               title=f"{model.name}: confusion matrix (row-normalised)")
@@ -197,7 +196,7 @@ def valence_arousal(contents: RunContents, figures: Path) -> list[Block]:
     without = []
     for model in contents.models:
         path = figures / f"valence_arousal_{model.slug}.png"
-        if plot_valence_arousal(model.predictions(), path, model.name) is None:
+        if plot_valence_arousal(model.oof, path, model.name) is None:
             without.append(model.name)
         else:
             blocks += _figure(model.name, path, "valence/arousal", contents.root)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,9 @@ class ScoredModel:
     def slug(self) -> str:
         return self.name.replace("/", "_")
 
-    def predictions(self) -> pd.DataFrame:
+    @cached_property
+    def oof(self) -> pd.DataFrame:
+        """The out-of-fold predictions, read once (several sections draw from them); do not modify."""
         return read_oof(self.paths.oof)
 
     def histories(self) -> dict[int, pd.DataFrame]:
@@ -182,5 +185,5 @@ def sessions_scored(contents: RunContents) -> list[int]:
     """Every session that appears in some model's out-of-fold predictions."""
     sessions: set[int] = set()
     for model in contents.of_group("modality") or contents.models:
-        sessions.update(int(s) for s in model.predictions()["session"].dropna().unique())
+        sessions.update(int(s) for s in model.oof["session"].dropna().unique())
     return sorted(sessions)

@@ -25,6 +25,9 @@ E4_RATE = 4.0
 TIME_LIKE_SHARE = 0.9
 """A column whose values do not decrease in at least this share of steps is treated as time: an
 ECG trace goes down about half the time, a clock only at the few dialogue boundaries."""
+REGULAR_STEP_SHARE = 0.8
+"""... or whose steps are within 10% of a positive median step this often (a clock that restarts
+per dialogue, in a short file where the restarts are a large share of the steps)."""
 _UNIX_TIME_MIN = 1e8
 
 
@@ -118,23 +121,27 @@ def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: l
 
 
 def is_time_like(values: pd.Series) -> bool:
-    """True for a column that rises through the file (a clock), allowing resets between dialogues."""
+    """True for a column that rises through the file, or rises near-linearly between restarts (a clock)."""
     x = values.dropna().to_numpy()
     if len(x) < 3 or x.max() == x.min():
         return False
-    return bool(np.mean(np.diff(x) >= 0) >= TIME_LIKE_SHARE)
+    steps = np.diff(x)
+    median = np.median(steps)
+    regular = median > 0 and np.mean(np.abs(steps - median) <= 0.1 * median) >= REGULAR_STEP_SHARE
+    return bool(regular or np.mean(steps >= 0) >= TIME_LIKE_SHARE)
 
 
 def detect_ecg_fields(fields: pd.DataFrame, usable: pd.Series) -> tuple[int | None, int | None, str]:
     """(value field, time field, note) for the undocumented KEMDy19 ECG layout.
 
-    Fields 0 and 1 are the numeric candidates (field 2 is the clock). A time-like one is time; the
-    signal must be a numeric field that is not time-like, otherwise there is none (value None), so
-    that a clock can never pass for a heart signal.
+    Fields 0 and 1 are the numeric candidates (field 2 is the clock). A time-like one is time, field 1
+    first when both are (it is the elapsed-seconds field of the EDA/TEMP files; field 0 may be a device
+    counter that restarts per dialogue); the signal must be a numeric field that is not time-like,
+    otherwise there is none (value None), so that a clock can never pass for a heart signal.
     """
     numeric = {f: to_numbers(fields.loc[usable, f]) for f in (0, 1)}
     numeric = {f: v for f, v in numeric.items() if v.notna().mean() >= 0.5}
-    times = [f for f, v in numeric.items() if is_time_like(v)]
+    times = [f for f in (1, 0) if f in numeric and is_time_like(numeric[f])]
     signals = [f for f in numeric if f not in times]
     value = signals[0] if signals else None
     time = times[0] if times else next((f for f in numeric if f != value), None)

@@ -98,6 +98,17 @@ def test_ecg_with_only_time_columns_has_no_signal(kemdy19_root) -> None:
     assert len(rec.samples) == 8 and "no signal" in rec.layout_note
 
 
+def test_ecg_two_clocks_prefers_elapsed_seconds(tmp_path) -> None:
+    # field 1 a device counter restarting per dialogue, field 2 elapsed seconds: time is field 2
+    counter = [*range(0, 1000, 250), *range(0, 1000, 250)]
+    elapsed = [0.0, 0.25, 0.5, 0.75, 30.0, 30.25, 30.5, 30.75]
+    text = "".join(f"{c},{e:.2f},16:00:00.000,Sess01_impro01_F001\n" for c, e in zip(counter, elapsed, strict=True))
+    rec = read_bio_file(write(tmp_path / "Sess01F.csv", text), "ECG")
+    assert not rec.signal_column_found and rec.samples["value"].isna().all()
+    assert rec.samples["time"].tolist() == elapsed
+    assert rec.sampling_rate == 4.0
+
+
 def test_ecg_signal_first_layout(tmp_path) -> None:
     # the EDA-like order (signal, elapsed) with a reset between dialogues: time is still found
     times = [*np.arange(10) * 0.5, *np.arange(10) * 0.5]

@@ -40,30 +40,39 @@ class MaskedMaxPooling1D(layers.Layer):
     """Max pooling over time that ignores padded steps and downsamples the mask with the frames.
 
     A pooled step is real when any of its frames is real; padded steps of the output are zero.
-    'same' windows, so the last partial window of a sequence is kept whatever padding follows.
+    Windows start at the first frame and the sequence end is filled on the right only (Keras
+    'same' pooling pads on both sides when the pool is > 2, which shifts the windows with the
+    padding length), so a real step's output never depends on the padding that follows.
     """
+
+    _FILL = -1e9
 
     def __init__(self, pool_size: int = 2, **kwargs):
         super().__init__(**kwargs)
         self.pool_size = int(pool_size)
-        self._pool = layers.MaxPooling1D(self.pool_size, padding="same")
+        self._pool = layers.MaxPooling1D(self.pool_size, padding="valid")
+
+    def _pool_right_filled(self, x, fill: float):
+        # pool_size - 1 extra steps turn 'valid' windows into ceil(T / pool) windows from the start.
+        return self._pool(ops.pad(x, [[0, 0], [0, self.pool_size - 1], [0, 0]], constant_values=fill))
 
     def call(self, inputs, mask=None):
         if mask is None:
-            return self._pool(inputs)
+            return self._pool_right_filled(inputs, self._FILL)
         keep = ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
-        lowest = ops.full_like(inputs, -1e9)
-        pooled = self._pool(ops.where(keep > 0, inputs, lowest))
-        return pooled * self._pool(keep)
+        pooled = self._pool_right_filled(ops.where(keep > 0, inputs, self._FILL), self._FILL)
+        return pooled * self._pool_right_filled(keep, 0.0)
 
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
         keep = ops.expand_dims(ops.cast(mask, "float32"), -1)
-        return ops.squeeze(self._pool(keep), -1) > 0
+        return ops.squeeze(self._pool_right_filled(keep, 0.0), -1) > 0
 
     def compute_output_shape(self, input_shape):
-        return self._pool.compute_output_shape(input_shape)
+        steps = input_shape[1]
+        steps = None if steps is None else -(-steps // self.pool_size)
+        return (input_shape[0], steps, input_shape[2])
 
     def get_config(self) -> dict:
         config = super().get_config()

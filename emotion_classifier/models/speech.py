@@ -18,14 +18,15 @@ def build_speech_crnn(
     filters: int = 64,
     units: int = 64,
     kernel_sizes: Sequence[int] = (5, 3),
-    pool_size: int = 2,
+    pool_size: int = 4,
     dropout: float = 0.2,
     regression: bool = True,
 ) -> keras.Model:
     """Frames (all-zero rows = padding) -> masked conv+pool blocks -> bidirectional GRU -> heads.
 
-    The pooling shortens the sequence the GRU walks through (CPU time); the mask travels with it,
-    so padding never changes the output.
+    Two poolings of 4 shorten the sequence the GRU walks through 16-fold (at 100 frames/s, one
+    step per 160 ms: CPU time falls by more than half against pools of 2); the mask travels with
+    the frames, so padding never changes the output.
     """
     frames = keras.Input(shape=(None, n_features), name="frames")
     x = layers.Masking(mask_value=0.0)(frames)

@@ -5,6 +5,7 @@ import pytest
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.models import (
     MaskedConv1D,
+    MaskedMaxPooling1D,
     build_bio_mlp,
     build_sentence_mlp,
     build_speech_crnn,
@@ -50,12 +51,23 @@ def test_speech_crnn_output_does_not_depend_on_padding():
     model = build_speech_crnn(4, filters=8, units=8)
     frames = np.random.default_rng(0).normal(size=(11, 4)).astype("float32")
     reference = _outputs(model, _padded(frames, 11))
-    for length in (12, 16, 37):
+    for length in range(12, 50, 3):
         for name, value in _outputs(model, _padded(frames, length)).items():
             np.testing.assert_allclose(value, reference[name], atol=1e-6)
     # the padding really is ignored, not the whole input: other frames give another output
     other = _outputs(model, _padded(frames[::-1].copy(), 16))
     assert not np.allclose(other["emotion"], reference["emotion"])
+
+
+@pytest.mark.parametrize("pool_size", [2, 3, 4])
+def test_masked_pooling_windows_start_at_the_first_frame_whatever_the_padding(pool_size):
+    frames = np.arange(1.0, 8.0).reshape(1, 7, 1).astype("float32")
+    expected = [frames[0, i : i + pool_size].max() for i in range(0, 7, pool_size)]
+    layer = MaskedMaxPooling1D(pool_size)
+    for length in (7, 8, 13, 20):
+        padded = _padded(frames[0], length)
+        out = np.asarray(layer(padded, mask=padded[..., 0] != 0))[0, :, 0]
+        assert out[: len(expected)].tolist() == expected and (out[len(expected) :] == 0).all()
 
 
 def test_text_rnn_output_does_not_depend_on_padding():

@@ -68,7 +68,7 @@ def read_annotation_grid(path: Path, layout: AnnotationLayout, problems: list[di
         skip_blank_lines=False,
         quoting=csv.QUOTE_NONE,
     )
-    grid = grid.apply(lambda column: column.str.strip())
+    grid = pd.DataFrame(np.strings.strip(grid.to_numpy(dtype=str)), columns=grid.columns)
     grid["line"] = np.arange(1, len(grid) + 1)
     if _LOOKS_LIKE_ID.match(grid.iat[1, layout.segment_id]):
         raise AnnotationError("line 2 is a data row: expected two header rows", path, 2)
@@ -81,15 +81,21 @@ def read_annotation_grid(path: Path, layout: AnnotationLayout, problems: list[di
     return data.reset_index(drop=True)
 
 
-def to_float(grid: pd.DataFrame, column: int, what: str, path: Path) -> pd.Series:
-    """A numeric column; blank cells are NaN, anything else that is not a number is an error."""
-    cells = grid[column]
+def to_floats(grid: pd.DataFrame, columns: list[int], what: str, path: Path) -> pd.DataFrame:
+    """Numeric columns, converted in one pass; blank cells are NaN, anything else that is not a number
+    is an error naming the first offending line."""
+    cells = pd.Series(grid[columns].to_numpy().ravel())
     values = to_numbers(cells)
-    bad = values.isna() & cells.ne("")
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise AnnotationError(f"{what} {cells.iloc[i]!r} is not a number", path, int(grid["line"].iloc[i]))
-    return values
+    bad = np.flatnonzero((values.isna() & cells.ne("")).to_numpy())
+    if len(bad):
+        row = bad[0] // len(columns)
+        raise AnnotationError(f"{what} {cells.iloc[bad[0]]!r} is not a number", path, int(grid["line"].iloc[row]))
+    return pd.DataFrame(values.to_numpy().reshape(len(grid), len(columns)), columns=columns, index=grid.index)
+
+
+def to_float(grid: pd.DataFrame, column: int, what: str, path: Path) -> pd.Series:
+    """One numeric column (see `to_floats`)."""
+    return to_floats(grid, [column], what, path)[column]
 
 
 def _first_lines(cells: pd.Series, lines: pd.Series) -> dict[str, int]:
@@ -128,8 +134,7 @@ def _joined(frame: pd.DataFrame) -> pd.Series:
 
 
 def _rater_scores(grid: pd.DataFrame, columns: list[int], what: str, path: Path) -> pd.Series:
-    for c in columns:
-        to_float(grid, c, what, path)  # validation only: the written digits are kept as they are
+    to_floats(grid, columns, what, path)  # validation only: the written digits are kept as they are
     return _joined(grid[columns])
 
 
@@ -194,12 +199,8 @@ def dialogue_columns(ids: pd.Series) -> pd.DataFrame:
 def position_columns(grid: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Where a row came from and when it was spoken: columns 0-2 (Numb, wav start, wav end) are the
     same in both corpora."""
+    numbers = to_floats(grid, [0, 1, 2], "Numb/wav start/wav end", path)
     return pd.DataFrame(
-        {
-            "rater_file": path.name,
-            "line": grid["line"].astype(int),
-            "numb": to_float(grid, 0, "Numb", path),
-            "start": to_float(grid, 1, "wav start", path),
-            "end": to_float(grid, 2, "wav end", path),
-        }
-    )
+        {"rater_file": path.name, "line": grid["line"].astype(int), "numb": numbers[0], "start": numbers[1],
+         "end": numbers[2]}
+    )  # fmt: skip

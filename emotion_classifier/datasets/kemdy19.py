@@ -20,7 +20,7 @@ from emotion_classifier.datasets.annotation import (
     parse_segment_ids,
     position_columns,
     read_annotation_grid,
-    to_float,
+    to_floats,
 )
 from emotion_classifier.datasets.layout import ANNOTATION_NAME, KEMDY19
 
@@ -50,6 +50,6 @@ def read_annotation_file(path: Path, tie_policy: str, problems: list[dict]) -> p
             "view": np.where(gender.eq(file_gender), "speaker", "listener"),
         }
     )
-    bio = pd.DataFrame({name: to_float(grid, col, name, path) for name, col in BIO_CELLS.items()})
+    bio = to_floats(grid, list(BIO_CELLS.values()), "bio cell", path).set_axis(list(BIO_CELLS), axis=1)
     labels = parse_evaluations(grid, LAYOUT, tie_policy, path)
     return pd.concat([who, dialogue_columns(ids), position_columns(grid, path), labels, bio], axis=1)

@@ -24,7 +24,7 @@ def index_files(root: Path, pattern: str, suffix: str, problems: list[dict]) -> 
         if path.stem in index:
             problems.append({"file": str(path), "line": None, "problem": f"duplicate of {index[path.stem]}; ignored"})
             continue
-        index[path.stem] = str(path.resolve())
+        index[path.stem] = str(path)  # absolute: open_corpus resolves the root once
     return index
 
 

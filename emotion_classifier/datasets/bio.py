@@ -164,14 +164,19 @@ def _check_numbers(
     return usable & ~bad, values
 
 
+def _estimated_rate(time: pd.Series) -> float | None:
+    """Samples per second from the median positive time step (the ECG files do not state a rate)."""
+    steps = np.diff(time.to_numpy())
+    return round(float(1 / np.median(steps[steps > 0])), 3) if (steps > 0).any() else None
+
+
 def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> BioRecording:
     """Read one bio file; ``corpus`` (``KEMDy19``/``KEMDy20``) is sniffed from the first line when None.
 
     Time is the elapsed-seconds field (KEMDy19), the sample position over the header's sampling rate
     (KEMDy20 EDA/TEMP: seconds since the first sample) or the IBI offset from the recording start.
     """
-    path = Path(path)
-    signal = signal.upper()
+    path, signal = Path(path), signal.upper()
     lines = read_lines(path)
     corpus = corpus or sniff_corpus(lines)
     if (corpus, signal) not in LAYOUTS:
@@ -192,13 +197,11 @@ def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> B
     value = pd.Series(np.nan, index=fields.index)
     if value_field is not None:
         usable, value = _check_numbers(fields[value_field], usable, signal.lower(), line_numbers, path, problems)
-    if time_field is not None:
-        usable, time = _check_numbers(fields[time_field], usable, "time", line_numbers, path, problems)
-    else:
+    if time_field is None:
         time = pd.Series(np.arange(len(fields)) / rate if rate else np.nan, index=fields.index, dtype=float)
-    if signal == "ECG" and time_field is not None:
-        steps = np.diff(time[usable].to_numpy())
-        rate = round(float(1 / np.median(steps[steps > 0])), 3) if (steps > 0).any() else None
+    else:
+        usable, time = _check_numbers(fields[time_field], usable, "time", line_numbers, path, problems)
+        rate = rate if signal != "ECG" else _estimated_rate(time[usable])
     segment_id = fields[layout.max_fields - 1].where(counts.eq(layout.max_fields), "")
     samples = pd.DataFrame({"time": time, "value": value, "segment_id": segment_id})[usable].reset_index(drop=True)
     problems.sort(key=lambda p: p["line"])

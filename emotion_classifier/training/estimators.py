@@ -1,0 +1,550 @@
+"""Per-modality estimators (text, speech, bio) with a scikit-learn interface and leak-free fitting.
+
+``fit(inputs, train_idx, val_idx)`` fits every data-dependent step (vocabulary, lengths, scalers,
+resampling) on the labelled training rows that have the modality, and nothing else; validation
+rows serve only early stopping. ``predict`` and ``predict_raw`` apply the stored encoders, and
+``save``/``load`` keep the network (``.keras``, safe mode) and a JSON sidecar with everything
+prediction needs. The training loop, the runs folder and the CLI live in ``training/train.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import keras
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.models import (
+    ClassBalancedLoss,
+    build_bio_mlp,
+    build_sentence_mlp,
+    build_speech_crnn,
+    build_speech_pooled,
+    build_text_rnn,
+    compile_heads,
+)
+from emotion_classifier.models.heads import EMOTION_OUTPUT, REGRESSION_OUTPUTS
+from emotion_classifier.training.balance import BALANCE_MODES, balance_training_set, class_counts
+from emotion_classifier.training.encoders import (
+    DEFAULT_SENTENCE_MODEL,
+    FeatureEncoder,
+    FrameEncoder,
+    PooledFrameEncoder,
+    SentenceEmbeddingEncoder,
+    TokenEncoder,
+    encoder_from_dict,
+    pooled_statistic_names,
+)
+
+MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
+TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
+SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
+SIDECAR_VERSION = 1
+SAVE_FORMATS: tuple[str, ...] = ("keras", "h5")
+_CHOICES = {"balance": BALANCE_MODES, "text_encoder": TEXT_ENCODERS, "speech_model": SPEECH_MODELS}
+
+
+@dataclass
+class TrainConfig:
+    """Every training setting, written to ``config.json`` and to each saved model's sidecar.
+
+    Defaults are small on purpose: all modalities of the demo corpus, five folds, must train in a
+    few minutes on two CPU cores. ``emotion_weight`` is MATE's lambda: loss = lambda * emotion
+    loss + (1 - lambda) * mean of the valence and arousal losses.
+    """
+
+    epochs: int = 30
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    seed: int = 0
+    patience: int = 5
+    balance: str = "class_weight"
+    cb_beta: float = 0.99
+    cb_gamma: float = 0.0
+    regression_heads: bool = True
+    emotion_weight: float = 0.66
+    text_encoder: str = "gru"
+    sentence_model: str = DEFAULT_SENTENCE_MODEL
+    speech_model: str = "crnn"
+    embedding_dim: int = 64
+    units: int = 64
+    filters: int = 64
+    hidden_units: tuple[int, ...] = (64,)
+    dropout: float = 0.2
+    vocab_min_count: int = 2
+    vocab_max_size: int = 20000
+    max_tokens: int = 64
+    max_frames: int = 500
+    length_percentile: float = 95.0
+    verbose: bool = False
+
+    def __post_init__(self):
+        self.hidden_units = tuple(int(u) for u in self.hidden_units)
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:
+            raise ValueError("epochs and batch_size must be >= 1 and patience >= 0")
+        if not 0.0 < self.emotion_weight <= 1.0:
+            raise ValueError(f"emotion_weight (lambda) must be in (0, 1], got {self.emotion_weight}")
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["hidden_units"] = list(self.hidden_units)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown} (known: {sorted(known)})")
+        return cls(**data)
+
+
+@dataclass
+class ModalityInputs:
+    """One modality's view of the artifacts, row-aligned with ``table`` (see docs/architecture.md).
+
+    ``x`` holds the raw modality input per row (text: token lists; speech: (frames, n_features)
+    arrays; bio: a 2-D float array), ``available`` whether the row has the modality, ``y`` the
+    emotion ('' = unlabelled). ``modality`` and ``feature_names`` are additions to the contract.
+    """
+
+    table: pd.DataFrame
+    x: list | np.ndarray
+    available: np.ndarray
+    y: np.ndarray
+    valence: np.ndarray
+    arousal: np.ndarray
+    modality: str = ""
+    feature_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.available = np.asarray(self.available, dtype=bool)
+        self.y = np.asarray(self.y, dtype=object).astype(str)
+        self.valence = np.asarray(self.valence, dtype=float)
+        self.arousal = np.asarray(self.arousal, dtype=float)
+        sizes = {
+            name: len(getattr(self, name)) for name in ("table", "x", "available", "y", "valence", "arousal")
+        }
+        if len(set(sizes.values())) != 1:
+            raise ValueError(f"modality inputs are not row-aligned: {sizes}")
+        unknown = sorted(set(self.y) - set(EMOTIONS) - {""})
+        if unknown:
+            raise ValueError(f"unknown emotion labels {unknown} (expected {EMOTIONS} or '')")
+
+
+def _as_bool(values) -> np.ndarray:
+    """Flags read back from CSV may be bools or the strings 'True'/'False'."""
+    series = pd.Series(values)
+    if series.dtype == bool:
+        return series.to_numpy()
+    return series.astype(str).str.strip().str.lower().isin(["true", "1", "1.0"]).to_numpy()
+
+
+def _availability(table: pd.DataFrame, column: str, x: Sequence) -> np.ndarray:
+    """The artifacts' ``has_*`` flag, or (tables without it) whether the row's input is non-empty."""
+    return _as_bool(table[column]) if column in table else np.array([len(v) > 0 for v in x])
+
+
+def _aligned_bio(bio: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    bio = bio.reset_index(drop=True)
+    ids, expected = bio["segment_id"].astype(str), table["segment_id"].astype(str)
+    if len(ids) != len(expected) or not (ids.to_numpy() == expected.to_numpy()).all():
+        raise ValueError("bio_features.csv is not row-aligned with segments.csv (segment_id order differs)")
+    return bio
+
+
+def modality_inputs(artifacts, modality: str) -> ModalityInputs:
+    """Build the `ModalityInputs` of one modality from a loaded artifacts folder.
+
+    ``artifacts`` is what ``features.load_artifacts`` returns (``.table``, ``.tokens``,
+    ``.audio``, ``.bio``); every part must be row-aligned with the table.
+    """
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+    table = artifacts.table.reset_index(drop=True)
+    feature_names: list[str] = []
+    if modality == "text":
+        x = [list(tokens) for tokens in artifacts.tokens]
+        available = _availability(table, "has_text", x)
+    elif modality == "speech":
+        x = list(artifacts.audio)
+        available = _availability(table, "has_audio", x)
+        feature_names = [str(n) for n in getattr(artifacts, "audio_feature_names", None) or []]
+    else:
+        bio = _aligned_bio(artifacts.bio, table)
+        feature_names = [c for c in bio.columns if c not in ("segment_id", "has_bio")]
+        x = bio[feature_names].to_numpy(dtype=float)
+        available = _as_bool(bio["has_bio"] if "has_bio" in bio else table["has_bio"])
+    return ModalityInputs(
+        table=table,
+        x=x,
+        available=available,
+        y=table["emotion"].fillna("").astype(str).to_numpy(),
+        valence=pd.to_numeric(table["valence"], errors="coerce").to_numpy(dtype=float),
+        arousal=pd.to_numeric(table["arousal"], errors="coerce").to_numpy(dtype=float),
+        modality=modality,
+        feature_names=feature_names,
+    )
+
+
+@dataclass
+class Prediction:
+    """Predictions for requested rows: ``proba`` (n, 7) in EMOTIONS order, ``valence``/``arousal``
+    on the 1-5 scale; NaN rows where the row lacks the modality (or the model lacks the heads)."""
+
+    proba: np.ndarray
+    valence: np.ndarray
+    arousal: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Prediction:
+        return cls(np.full((n, len(EMOTIONS)), np.nan), np.full(n, np.nan), np.full(n, np.nan))
+
+    def labels(self) -> np.ndarray:
+        """Arg-max emotion per row, '' where there is no prediction."""
+        known = np.isfinite(self.proba).all(axis=1)
+        best = np.asarray(EMOTIONS, dtype=object)[np.nan_to_num(self.proba, nan=-1.0).argmax(axis=1)]
+        return np.where(known, best, "").astype(str)
+
+
+def scale_rating(values: np.ndarray) -> np.ndarray:
+    """1-5 ratings to about [-1, 1], so the regression and softmax losses have similar sizes."""
+    return (np.asarray(values, dtype=float) - 3.0) / 2.0
+
+
+def unscale_rating(values: np.ndarray) -> np.ndarray:
+    """Inverse of `scale_rating`."""
+    return np.asarray(values, dtype=float) * 2.0 + 3.0
+
+
+def _label_ids(labels: np.ndarray) -> np.ndarray:
+    index = {e: i for i, e in enumerate(EMOTIONS)}
+    return np.asarray([index[label] for label in labels], dtype="int32")
+
+
+class ModalityModel:
+    """Shared fit/predict/save logic; subclasses choose the input encoder and the network."""
+
+    modality: ClassVar[str] = ""
+
+    def __init__(self, config: TrainConfig | None = None):
+        self.config = config or TrainConfig()
+
+    # -- what a modality defines --------------------------------------------------------------
+    def _make_encoder(self):
+        raise NotImplementedError
+
+    def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
+        raise NotImplementedError
+
+    def _raw(self, inputs: ModalityInputs, rows: np.ndarray) -> list:
+        """The raw inputs of ``rows`` as the encoder takes them."""
+        return [inputs.x[i] for i in rows]
+
+    def _feature_names(self, input_names: list[str]) -> list[str]:
+        """Names of the columns the network sees, for the sidecar."""
+        return [str(n) for n in input_names]
+
+    # -- fitting ------------------------------------------------------------------------------
+    def _usable_rows(self, inputs: ModalityInputs, idx: Sequence[int]) -> tuple[np.ndarray, dict]:
+        """Rows that have the modality and a label, and the count of each reason a row was left out."""
+        idx = np.asarray(idx, dtype=int)
+        has = inputs.available[idx]
+        labelled = inputs.y[idx] != ""
+        skipped = {"no_modality": int((~has).sum()), "unlabelled": int((has & ~labelled).sum())}
+        return idx[has & labelled], skipped
+
+    def _targets(self, label_ids: np.ndarray, valence: np.ndarray, arousal: np.ndarray, emotion_weight):
+        """Keras targets and per-output sample weights; a missing rating gets regression weight 0."""
+        targets = {EMOTION_OUTPUT: np.asarray(label_ids, dtype="int32")}
+        weights = {EMOTION_OUTPUT: np.asarray(emotion_weight, dtype="float32")}
+        if self.config.regression_heads:
+            for name, values in zip(REGRESSION_OUTPUTS, (valence, arousal), strict=True):
+                known = np.isfinite(values)
+                targets[name] = np.where(known, scale_rating(values), 0.0).astype("float32").reshape(-1, 1)
+                weights[name] = known.astype("float32")
+        return targets, weights
+
+    def _emotion_loss(self, label_ids: np.ndarray):
+        """The class-balanced loss (counts of the training rows, which cb_loss never resamples) or CE."""
+        if self.config.balance == "cb_loss":
+            counts = class_counts(label_ids, len(EMOTIONS))
+            return ClassBalancedLoss(counts.tolist(), beta=self.config.cb_beta, gamma=self.config.cb_gamma)
+        return "sparse_categorical_crossentropy"
+
+    def _training_set(self, inputs: ModalityInputs, train: np.ndarray) -> tuple:
+        """Fit the encoder on the training rows, balance them, and pair every row with its targets.
+
+        Oversampled copies keep their row's ratings; SMOTE rows (source -1) get NaN ratings, hence
+        regression weight 0 (see training/balance.py).
+        """
+        cfg = self.config
+        raw = self._raw(inputs, train)
+        self.encoder_ = self._make_encoder().fit(raw)
+        balanced = balance_training_set(
+            cfg.balance,
+            self.encoder_.transform(raw),
+            _label_ids(inputs.y[train]),
+            seed=cfg.seed,
+            sequence=self.encoder_.sequence,
+            cb_beta=cfg.cb_beta,
+        )
+        real = balanced.source >= 0
+        rows = train[np.where(real, balanced.source, 0)]
+        valence = np.where(real, inputs.valence[rows], np.nan)
+        arousal = np.where(real, inputs.arousal[rows], np.nan)
+        return balanced, *self._targets(balanced.y, valence, arousal, balanced.sample_weight)
+
+    def _validation_set(self, inputs: ModalityInputs, val: np.ndarray) -> tuple | None:
+        """Encoded validation rows with unweighted targets, or None without validation rows."""
+        if val.size == 0:
+            return None
+        targets, weights = self._targets(
+            _label_ids(inputs.y[val]), inputs.valence[val], inputs.arousal[val], np.ones(val.size)
+        )
+        return self.encoder_.transform(self._raw(inputs, val)), targets, weights
+
+    def fit(self, inputs: ModalityInputs, train_idx: Sequence[int], val_idx: Sequence[int]) -> ModalityModel:
+        """Fit encoders, balancing and the network on ``train_idx``; early-stop on ``val_idx``."""
+        cfg = self.config
+        keras.utils.set_random_seed(cfg.seed)
+        train, skipped_train = self._usable_rows(inputs, train_idx)
+        val, skipped_val = self._usable_rows(inputs, val_idx)
+        if train.size == 0:
+            raise ValueError(f"no labelled {self.modality} rows among the {len(train_idx)} training rows")
+        balanced, targets, weights = self._training_set(inputs, train)
+        validation = self._validation_set(inputs, val)
+        self.input_shape_ = tuple(int(d) for d in balanced.x.shape[1:])
+        network = self._build_network(self.input_shape_)
+        compile_heads(network, self._emotion_loss(balanced.y), cfg.learning_rate, cfg.emotion_weight)
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
+        )
+        history = network.fit(
+            balanced.x,
+            targets,
+            sample_weight=weights,
+            validation_data=validation,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            callbacks=[stopper],
+            verbose=2 if cfg.verbose else 0,
+        )
+        self.model_ = network
+        self.history_ = pd.DataFrame(history.history).rename_axis("epoch").reset_index()
+        self.history_["epoch"] += 1
+        self.best_epoch_ = int(stopper.best_epoch) + 1
+        self.balance_ = balanced.info
+        self.skipped_ = {"train": skipped_train, "val": skipped_val}
+        self.n_train_, self.n_val_ = int(train.size), int(val.size)
+        self.feature_names_ = self._feature_names(inputs.feature_names)
+        return self
+
+    # -- prediction ---------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if getattr(self, "model_", None) is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call fit() or load() first")
+
+    def predict_raw(self, x_list: Sequence) -> Prediction:
+        """Predict from raw modality inputs (token lists / frame arrays / feature rows), e.g. new
+        recordings that are not in an artifacts folder."""
+        self._check_fitted()
+        n = len(x_list)
+        result = Prediction.empty(n)
+        if n == 0:
+            return result
+        outputs = self.model_.predict(
+            self.encoder_.transform(list(x_list)), batch_size=self.config.batch_size, verbose=0
+        )
+        result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
+        if REGRESSION_OUTPUTS[0] in outputs:
+            result.valence = unscale_rating(np.asarray(outputs["valence"]).reshape(-1))
+            result.arousal = unscale_rating(np.asarray(outputs["arousal"]).reshape(-1))
+        return result
+
+    def predict(self, inputs: ModalityInputs, idx: Sequence[int]) -> Prediction:
+        """Predictions for every row of ``idx`` (NaN rows where the row lacks the modality)."""
+        idx = np.asarray(idx, dtype=int)
+        has = inputs.available[idx]
+        result = Prediction.empty(idx.size)
+        part = self.predict_raw(self._raw(inputs, idx[has]))
+        result.proba[has], result.valence[has], result.arousal[has] = part.proba, part.valence, part.arousal
+        return result
+
+    def predict_proba(self, inputs: ModalityInputs, idx: Sequence[int]) -> np.ndarray:
+        """scikit-learn spelling: the (n, 7) probabilities of `predict`."""
+        return self.predict(inputs, idx).proba
+
+    # -- persistence --------------------------------------------------------------------------
+    def _sidecar(self) -> dict:
+        return {
+            "format_version": SIDECAR_VERSION,
+            "modality": self.modality,
+            "estimator": type(self).__name__,
+            "labels": list(EMOTIONS),
+            "config": self.config.to_dict(),
+            "encoder": self.encoder_.to_dict(),
+            "feature_names": list(self.feature_names_),
+            "balance": self.balance_,
+            "skipped": self.skipped_,
+            "input_shape": list(self.input_shape_),
+            "n_train": self.n_train_,
+            "n_val": self.n_val_,
+            "best_epoch": self.best_epoch_,
+            "versions": {"keras": keras.__version__, "numpy": np.__version__},
+        }
+
+    def _load_network(self, folder: Path, name: str, input_shape: tuple[int, ...]) -> keras.Model:
+        """``name.keras`` in safe mode (custom layers and losses are registered by importing
+        emotion_classifier.models); else the legacy ``name.h5``, whose weights are loaded into the
+        network rebuilt from the sidecar, because Keras 3 cannot rebuild masked graphs from HDF5."""
+        native, legacy = folder / f"{name}.keras", folder / f"{name}.h5"
+        if native.is_file():
+            return keras.saving.load_model(native, safe_mode=True)
+        if not legacy.is_file():
+            raise InputError(f"no {name}.keras or {name}.h5 next to the sidecar", folder)
+        network = self._build_network(input_shape)
+        network.load_weights(legacy)
+        return network
+
+    def save(self, folder: str | Path, name: str, fmt: str = "keras") -> Path:
+        """Write ``name.keras`` plus the ``name.json`` sidecar; ``fmt='h5'`` writes the legacy
+        ``name.h5`` too (the old notebooks' format). Returns the sidecar path."""
+        if fmt not in SAVE_FORMATS:
+            raise ValueError(f"model format must be one of {SAVE_FORMATS}, got {fmt!r}")
+        self._check_fitted()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model_.save(folder / f"{name}.keras")
+        if fmt == "h5":
+            self.model_.save(folder / f"{name}.h5")
+        sidecar = folder / f"{name}.json"
+        sidecar.write_text(json.dumps(self._sidecar(), ensure_ascii=False, indent=2), encoding="utf-8")
+        return sidecar
+
+    @classmethod
+    def load(cls, folder: str | Path, name: str) -> ModalityModel:
+        """Reload a saved model (``name.keras``, else the legacy ``name.h5``) with its encoders."""
+        folder = Path(folder)
+        sidecar = _read_sidecar(folder / f"{name}.json")
+        target = _ESTIMATORS.get(sidecar["modality"]) if cls is ModalityModel else cls
+        if target is None or target.modality != sidecar["modality"]:
+            where = folder / f"{name}.json"
+            raise InputError(f"holds a {sidecar['modality']!r} model, not {cls.modality!r}", where)
+        model = target(TrainConfig.from_dict(sidecar["config"]))
+        model.encoder_ = encoder_from_dict(sidecar["encoder"])
+        model.model_ = model._load_network(folder, name, tuple(sidecar["input_shape"]))
+        for key in ("feature_names", "balance", "skipped", "n_train", "n_val", "best_epoch"):
+            setattr(model, f"{key}_", sidecar[key])
+        model.history_ = pd.DataFrame()
+        return model
+
+
+def _read_sidecar(path: Path) -> dict:
+    if not path.is_file():
+        raise InputError("model sidecar not found (save writes name.keras + name.json)", path)
+    try:
+        sidecar = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+    if tuple(sidecar.get("labels", ())) != EMOTIONS:
+        raise InputError(f"label order {sidecar.get('labels')} differs from {list(EMOTIONS)}", path)
+    return sidecar
+
+
+class TextModel(ModalityModel):
+    """Transcripts: bidirectional GRU/LSTM over morpheme ids, or an MLP over sentence embeddings.
+
+    With ``text_encoder='sentence'`` the pretrained model reads the transcript (the table's
+    ``text`` column) rather than morphemes joined by spaces, which is what it was trained on.
+    """
+
+    modality = "text"
+
+    def _make_encoder(self):
+        cfg = self.config
+        if cfg.text_encoder == "sentence":
+            return SentenceEmbeddingEncoder(cfg.sentence_model)
+        return TokenEncoder(cfg.vocab_min_count, cfg.vocab_max_size, cfg.length_percentile, cfg.max_tokens)
+
+    def _raw(self, inputs: ModalityInputs, rows: np.ndarray) -> list:
+        if self.config.text_encoder == "sentence" and "text" in inputs.table:
+            return inputs.table["text"].fillna("").astype(str).to_numpy()[rows].tolist()
+        return super()._raw(inputs, rows)
+
+    def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
+        cfg = self.config
+        if cfg.text_encoder == "sentence":
+            return build_sentence_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
+        return build_text_rnn(
+            self.encoder_.vocabulary.size, cfg.embedding_dim, cfg.units, cfg.text_encoder, cfg.dropout,
+            cfg.regression_heads,
+        )
+
+
+class SpeechModel(ModalityModel):
+    """Speech: masked conv-recurrent network over frames (``crnn``) or an MLP over frame statistics."""
+
+    modality = "speech"
+
+    def _make_encoder(self):
+        cfg = self.config
+        if cfg.speech_model == "pooled":
+            return PooledFrameEncoder()
+        return FrameEncoder(cfg.length_percentile, cfg.max_frames)
+
+    def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
+        cfg = self.config
+        if cfg.speech_model == "pooled":
+            return build_speech_pooled(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
+        return build_speech_crnn(
+            input_shape[-1], cfg.filters, cfg.units, dropout=cfg.dropout, regression=cfg.regression_heads
+        )
+
+    def _feature_names(self, input_names: list[str]) -> list[str]:
+        if self.config.speech_model == "pooled":
+            return pooled_statistic_names(input_names)
+        return super()._feature_names(input_names)
+
+
+class BioModel(ModalityModel):
+    """Body signals: an MLP over the per-segment bio features (imputed and scaled per fold)."""
+
+    modality = "bio"
+
+    def _make_encoder(self):
+        return FeatureEncoder()
+
+    def _raw(self, inputs: ModalityInputs, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(inputs.x, dtype=float)[rows]
+
+    def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
+        cfg = self.config
+        return build_bio_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
+
+
+_ESTIMATORS: dict[str, type[ModalityModel]] = {"text": TextModel, "speech": SpeechModel, "bio": BioModel}
+
+
+def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
+    """The estimator of one modality: ``TextModel``, ``SpeechModel`` or ``BioModel``."""
+    if modality not in _ESTIMATORS:
+        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
+    return _ESTIMATORS[modality](config)
+
+
+def load_model(folder: str | Path, name: str) -> ModalityModel:
+    """Reload any saved modality model; the sidecar says which estimator it is."""
+    return ModalityModel.load(folder, name)

@@ -43,6 +43,17 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from emotion_classifier.features import PrepareConfig, prepare
+
+    config = PrepareConfig(
+        view=args.view, ties=args.ties, tokenizer=args.tokenizer, stopwords=args.stopwords, n_mfcc=args.n_mfcc,
+        log_mel=args.log_mel, deltas=args.deltas, jobs=args.jobs, strict=args.strict,
+    )  # fmt: skip
+    prepare(args.data, args.out, config, progress=not args.quiet)
+    return 0
+
+
 def _add_sample_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample-data", help="write a synthetic corpus in the exact KEMDy file formats")
     p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
@@ -61,6 +72,24 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_inspect)
 
 
+def _add_prepare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("prepare", help="preprocess a corpus into aligned, cached text/audio/bio artifacts")
+    p.add_argument("--data", default=DEFAULT_SAMPLE_DIR, help="corpus root folder (default: %(default)s)")
+    p.add_argument("--out", default="data/artifacts", help="artifacts folder (default: %(default)s)")
+    p.add_argument("--view", choices=["speaker", "listener"], default="speaker", help="whose labels to use")
+    p.add_argument("--ties", choices=["drop", "first", "vote"], default="drop", help="tie policy")
+    p.add_argument("--tokenizer", choices=["mecab", "kiwi", "okt"], default="mecab")
+    p.add_argument("--stopwords", nargs="?", const="builtin", default=None, metavar="FILE",
+                   help="drop stop words: the built-in particle list, or the words of FILE (one per line)")
+    p.add_argument("--n-mfcc", type=int, default=40, help="MFCC coefficients (default: %(default)s)")
+    p.add_argument("--log-mel", action="store_true", help="also store the 64-band log-mel spectrogram")
+    p.add_argument("--deltas", action="store_true", help="also store the deltas of the audio features")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.set_defaults(func=_cmd_prepare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -68,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect):
+    for add in (_add_sample_data, _add_inspect, _add_prepare):
         add(sub)
     return parser
 

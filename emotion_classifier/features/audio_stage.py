@@ -87,7 +87,7 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         for paths in chunk_paths
     ]
     key = stable_hash([base, table["segment_id"].tolist(), table["wav_path"].tolist(), [c.key for c in chunks]])
-    reused = reuse(context, "audio", key, table)
+    reused = reuse(context, "audio", key, table, wavs)
     if reused is not None:
         return reused
     run = run_chunks(
@@ -124,4 +124,4 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         "converted": converted,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("audio", ARTIFACT, key, available, section, _npz_writer(arrays, table, names))
+    return StageResult("audio", ARTIFACT, key, available, section, _npz_writer(arrays, table, names), wavs)

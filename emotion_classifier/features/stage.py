@@ -38,7 +38,8 @@ class StageContext:
 @dataclass
 class StageResult:
     """`section` goes to the manifest; `write` (None when the previous artifact is kept) writes
-    the artifact to the path it is given; `available` is the stage's `has_*` column."""
+    the artifact to the path it is given; `available` is the stage's `has_*` column; `inputs` the
+    files the stage read (fingerprinted in the manifest)."""
 
     name: str
     artifact: str
@@ -46,6 +47,7 @@ class StageResult:
     available: np.ndarray
     section: dict
     write: Callable[[Path], None] | None
+    inputs: list[str]
 
 
 def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:
@@ -58,7 +60,9 @@ def annotation_place(row: pd.Series) -> str:
     return f"{row['rater_file']}:{row['line']}"
 
 
-def reuse(context: StageContext, name: str, key: str, table: pd.DataFrame) -> StageResult | None:
+def reuse(
+    context: StageContext, name: str, key: str, table: pd.DataFrame, inputs: list[str]
+) -> StageResult | None:
     """The previous run's result for this stage, when its key and its artifact file are unchanged."""
     previous = context.previous_section(name)
     if not previous or previous.get("key") != key:
@@ -69,7 +73,7 @@ def reuse(context: StageContext, name: str, key: str, table: pd.DataFrame) -> St
     skipped_ids = {item["segment_id"] for item in previous["skipped"]}
     available = ~table["segment_id"].isin(skipped_ids).to_numpy()
     section = {**previous, "cache": {"reused_artifact": True}}
-    return StageResult(name, artifact, key, available, section, write=None)
+    return StageResult(name, artifact, key, available, section, None, inputs)
 
 
 def strict_error(result: StageResult, error: type[InputError] = InputError) -> InputError | None:

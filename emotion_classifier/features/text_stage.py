@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -47,12 +49,13 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
     }
     base = [ARTIFACT_FORMAT, settings, stopwords]
     texts = table["text"].tolist()
+    inputs = sorted({p for p in table["txt_path"] if p})
     chunks = [
         Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords))
         for block in blocks(texts, config.chunk_size)
     ]
     key = stable_hash([base, table["segment_id"].tolist(), [chunk.key for chunk in chunks]])
-    reused = reuse(context, "text", key, table)
+    reused = reuse(context, "text", key, table, inputs)
     if reused is not None:
         return reused
     run = run_chunks(
@@ -70,4 +73,4 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
         "skipped": skipped,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("text", ARTIFACT, key, tokens != "", section, lambda path: write_csv_atomic(frame, path))
+    return StageResult("text", ARTIFACT, key, tokens != "", section, partial(write_csv_atomic, frame), inputs)

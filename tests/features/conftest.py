@@ -19,3 +19,27 @@ def write_tone(path: Path, n_samples: int, sample_rate: int = 16000, channels: i
 @pytest.fixture
 def tone():
     return write_tone
+
+
+@pytest.fixture(scope="session")
+def corpus19(tmp_path_factory):
+    """A 2-session synthetic KEMDy19 copy (both views, ties, missing and empty files, decoys)."""
+    from emotion_classifier.datasets.synthetic import generate_corpus
+
+    return generate_corpus(tmp_path_factory.mktemp("kemdy19"), corpus="kemdy19", sessions=2, seed=0)
+
+
+@pytest.fixture(scope="session")
+def prepared19(corpus19, tmp_path_factory):
+    """`prepare` of corpus19 with the defaults: treat as read-only."""
+    from emotion_classifier.features import prepare
+
+    return prepare(corpus19.root, tmp_path_factory.mktemp("artifacts19"), jobs=1, progress=False)
+
+
+@pytest.fixture
+def corpus_copy(corpus19, tmp_path):
+    """A private copy of corpus19 that a test may damage."""
+    import shutil
+
+    return Path(shutil.copytree(corpus19.root, tmp_path / "corpus"))

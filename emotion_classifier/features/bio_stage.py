@@ -1,0 +1,150 @@
+"""The bio stage of `prepare`: body-signal features of each segment -> bio_features.csv.
+
+The unit of work is one speaker: per-person normalisation needs all of a person's recordings,
+and a segment's features always come from the SPEAKER's own files, never the partner's (a
+KEMDy19 file also carries the partner's segment ids, measured on the wrong body).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
+from emotion_classifier.datasets.coverage import _owner_files
+from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
+from emotion_classifier.features.cache import ChunkCache, fingerprint, stable_hash, write_csv_atomic
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.runner import Chunk, ChunkResult, run_chunks
+from emotion_classifier.features.stage import (
+    ARTIFACT_FORMAT,
+    StageContext,
+    StageResult,
+    annotation_place,
+    reuse,
+    skipped_item,
+)
+
+ARTIFACT = "bio_features.csv"
+NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
+
+
+def _frames(recordings, ids: list[tuple[str, str]]) -> list[pd.DataFrame]:
+    """Samples of each recording with ids as written (KEMDy20 `Sess42_...`) mapped to canonical ones."""
+    rename = {raw: canonical for canonical, raw in ids if raw and raw != canonical}
+    if not rename:
+        return [r.samples for r in recordings]
+    return [r.samples.assign(segment_id=r.samples["segment_id"].replace(rename)) for r in recordings]
+
+
+def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str) -> ChunkResult:
+    """Features of one speaker's segments (`ids`: canonical id, id as written) from their own files.
+
+    A signal whose files hold no usable signal column (KEMDy19 ECG with time columns only)
+    contributes NaN features and is reported as unused.
+    """
+    tables, report = [], {"problems": [], "notes": [], "counts": {}, "signals_used": []}
+    for signal in BIO_SIGNALS[corpus]:
+        recordings = [read_bio_file(path, signal, corpus) for path in files.get(signal, [])]
+        report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
+        report["notes"] += [r.layout_note for r in recordings if r.layout_note]
+        usable = [r for r in recordings if r.signal_column_found]
+        if usable:
+            report["signals_used"].append(signal)
+        rate = usable[0].sampling_rate if usable else None
+        features, counts = signal_features(_frames(usable, ids), signal, [c for c, _ in ids], rate)
+        tables.append(features)
+        report["counts"][signal] = counts
+    table = pd.concat(tables, axis=1)
+    n_columns = [f"{PREFIXES[s]}_n" for s in BIO_SIGNALS[corpus]]
+    return {
+        "features": table.to_numpy(dtype=np.float64),
+        "feature_names": np.array(table.columns, dtype=str),
+        "has_bio": (table[n_columns].sum(axis=1) > 0).to_numpy(),
+        "report": np.array(json.dumps(report, ensure_ascii=False)),
+    }
+
+
+def _units(table: pd.DataFrame, files: pd.DataFrame) -> list[tuple[str, dict[str, list[str]], list[tuple[str, str]]]]:
+    """(person, files per signal, segment ids) for each speaker, in table order."""
+    units = []
+    for (session, person), rows in table.groupby(["session", "person"], sort=False):
+        person_files = {s: sorted({p for p in files.loc[rows.index, s] if p}) for s in files.columns}
+        ids = list(dict.fromkeys(zip(rows["segment_id"], rows["segment_id_raw"], strict=True)))
+        units.append((f"Sess{int(session):02d} {person}", person_files, ids))
+    return units
+
+
+def _merge_reports(reports: list[dict], signals: tuple[str, ...]) -> dict:
+    counts = {s: {} for s in signals}
+    for report in reports:
+        for signal, signal_counts in report["counts"].items():
+            for name, n in signal_counts.items():
+                counts[signal][name] = counts[signal].get(name, 0) + n
+    return {
+        "problems": [p for r in reports for p in r["problems"]],
+        "notes": sorted({n for r in reports for n in r["notes"]}),
+        "counts": counts,
+        "signals_used": [s for s in signals if any(s in r["signals_used"] for r in reports)],
+    }
+
+
+def _skipped(row: pd.Series, row_files: pd.Series) -> dict:
+    found = [p for p in row_files if p]
+    if not found:
+        return skipped_item(row["segment_id"], annotation_place(row), "the speaker has no bio files")
+    return skipped_item(row["segment_id"], found[0], "no bio samples carry this segment id in the speaker's files")
+
+
+def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:
+    """Bio features per segment (cached per speaker); segments without samples are marked, not dropped."""
+    corpus = table.attrs["corpus"]
+    signals = BIO_SIGNALS[corpus]
+    files = _owner_files(table, Path(table.attrs["root"])) if len(table) else pd.DataFrame(columns=signals)
+    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2]
+    units = _units(table, files)
+    chunks = [
+        Chunk(stable_hash([base, {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}, ids]),
+              (unit_files, ids, corpus))
+        for _, unit_files, ids in units
+    ]  # fmt: skip
+    key = stable_hash([base, table["segment_id"].tolist(), [c.key for c in chunks]])
+    inputs = sorted({p for column in files.columns for p in files[column] if p})
+    reused = reuse(context, "bio", key, table, inputs)
+    if reused is not None:
+        return reused
+    run = run_chunks(
+        person_chunk, chunks, ChunkCache(context.cache_root, "bio"),
+        jobs=context.jobs, desc="bio", progress=context.progress,
+    )  # fmt: skip
+    report = _merge_reports([json.loads(str(r["report"])) for r in run.results], signals)
+    names = [n for s in report["signals_used"] for n in feature_names(s)]
+    per_unit = [
+        pd.DataFrame(r["features"], columns=r["feature_names"], index=[c for c, _ in ids]).assign(has_bio=r["has_bio"])
+        for r, (_, _, ids) in zip(run.results, units, strict=True)
+    ]
+    empty = pd.DataFrame(columns=[*names, "has_bio"])
+    features = pd.concat(per_unit) if per_unit else empty
+    features = features[~features.index.duplicated()].reindex(table["segment_id"])[[*names, "has_bio"]]
+    available = features["has_bio"].eq(True).to_numpy()
+    frame = features.assign(has_bio=available).reset_index(names="segment_id")
+    skipped = [_skipped(table.iloc[i], files.iloc[i]) for i in np.flatnonzero(~available)]
+    section = {
+        "key": key,
+        "artifact": ARTIFACT,
+        "settings": {"signals": list(signals), "neurokit2": NEUROKIT2, "feature_names": names},
+        "counts": {"segments": len(table), "with_bio": int(available.sum()), "skipped": len(skipped),
+                   "speakers": len(units), "files": len(inputs), "per_signal": report["counts"]},
+        "signals_used": report["signals_used"],
+        "signals_unused": [s for s in signals if s not in report["signals_used"]],
+        "notes": report["notes"],
+        "problems": report["problems"],
+        "skipped": skipped,
+        "cache": {"hits": run.hits, "computed": run.computed},
+    }  # fmt: skip
+    return StageResult("bio", ARTIFACT, key, available, section, partial(write_csv_atomic, frame), inputs)

@@ -1,0 +1,137 @@
+"""`prepare`: a corpus folder -> an aligned, cached artifacts folder (docs/architecture.md).
+
+Nothing in the output folder is touched until every stage has finished: an interrupted run
+leaves the previous artifacts as they were (and its finished chunks in `.cache/`). The manifest
+is removed before the first artifact is replaced and written last, so a folder whose writing
+was cut short has no manifest and `load_artifacts` refuses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from emotion_classifier.datasets import open_corpus
+from emotion_classifier.datasets.layout import annotation_files
+from emotion_classifier.errors import AudioError, InputError
+from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
+from emotion_classifier.features.audio_stage import run_audio_stage
+from emotion_classifier.features.bio_stage import run_bio_stage
+from emotion_classifier.features.cache import atomic_open, fingerprint, write_json_atomic
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.manifest import (
+    format_summary,
+    input_changes,
+    input_fingerprints,
+    package_versions,
+    read_manifest,
+)
+from emotion_classifier.features.stage import StageContext, StageResult, strict_error
+from emotion_classifier.features.text_stage import run_text_stage
+
+CACHE_DIR = ".cache"
+STAGES = (run_text_stage, run_audio_stage, run_bio_stage)
+STRICT_ERRORS: dict[str, type[InputError]] = {"text": InputError, "audio": AudioError}
+"""`--strict` stages (a missing body signal is expected in these corpora, so bio is not one)."""
+
+
+def select_view(table: pd.DataFrame, view: str, data: str | Path) -> pd.DataFrame:
+    """The rows of one view, renumbered; refuses a view the corpus does not have."""
+    attrs = dict(table.attrs)
+    selected = table[table["view"].eq(view)].reset_index(drop=True)
+    if selected.empty and not table.empty:
+        raise InputError(f"no {view}-view rows (KEMDy20 is rated from the speaker's view only)", data)
+    selected.attrs.update(attrs)
+    return selected
+
+
+def _raise_if_strict(results: list[StageResult]) -> None:
+    for result in results:
+        if result.name in STRICT_ERRORS and (error := strict_error(result, STRICT_ERRORS[result.name])):
+            raise error
+
+
+def _segments_csv(table: pd.DataFrame, results: list[StageResult]) -> tuple[str, str]:
+    columns = {f"has_{r.name}": r.available for r in results}
+    text = table.assign(**columns).to_csv(index=False)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult]) -> dict:
+    """Write what changed (manifest removed first), return the `segments` manifest section."""
+    text, sha = segments
+    old = previous.get("segments", {})
+    segments_changed = old.get("sha256") != sha or fingerprint(out / SEGMENTS) != old.get("artifact_fingerprint")
+    if segments_changed or any(r.write for r in results):
+        (out / MANIFEST).unlink(missing_ok=True)
+    if segments_changed:
+        with atomic_open(out / SEGMENTS, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    for result in results:
+        if result.write is not None:
+            result.write(out / result.artifact)
+        result.section["artifact_fingerprint"] = fingerprint(out / result.artifact)
+    return {"artifact": SEGMENTS, "sha256": sha, "artifact_fingerprint": fingerprint(out / SEGMENTS)}
+
+
+def _manifest(data, out, config, table, results, segments, previous) -> dict:
+    root = table.attrs["root"]
+    paths = [str(p) for p in annotation_files(root)[table.attrs["corpus"]]]
+    paths += [p for r in results for p in r.inputs]
+    inputs = input_fingerprints(paths, root)
+    labelled = table["emotion"].ne("")
+    return {
+        "data": str(data),
+        "root": root,
+        "out": str(out),
+        "corpus": table.attrs["corpus"],
+        "config": config.as_dict(),
+        "versions": package_versions(),
+        "counts": {
+            "segments": len(table),
+            "labelled": int(labelled.sum()),
+            "unlabelled_ties": int((~labelled & table["n_labels"].gt(1)).sum()),
+            **{r.name: int(r.available.sum()) for r in results},
+        },
+        "corpus_problems": table.attrs.get("problems", []),
+        "segments": segments,
+        "stages": {r.name: r.section for r in results},
+        "inputs": inputs,
+        "changes": input_changes(previous.get("inputs", {}), inputs) if previous else {},
+    }
+
+
+def prepare(
+    data: str | Path, out: str | Path, config: PrepareConfig | None = None, *, progress: bool = True, **settings: Any
+) -> Path:
+    """Preprocess the corpus at `data` into the artifacts folder `out`; returns `out`.
+
+    Settings are `PrepareConfig` fields, given as a config, as keywords (`view="listener"`,
+    `tokenizer="kiwi"`, `log_mel=True`, `jobs=2`, `strict=True`, ...) or both (keywords win).
+    A rerun reuses every stage whose settings and inputs are unchanged. `progress` shows the
+    progress bars and prints the summary.
+    """
+    config = dataclasses.replace(config or PrepareConfig(), **settings)
+    table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    previous = read_manifest(out / MANIFEST)
+    context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
+    results = []
+    for stage in STAGES:
+        started = time.perf_counter()
+        results.append(stage(table, config, context))
+        results[-1].section["seconds"] = round(time.perf_counter() - started, 3)
+    if config.strict:
+        _raise_if_strict(results)
+    segments = _write_outputs(out, previous, _segments_csv(table, results), results)
+    manifest = _manifest(data, out, config, table, results, segments, previous)
+    write_json_atomic(out / MANIFEST, manifest)
+    if progress:
+        print(format_summary(manifest))
+    return out

@@ -18,7 +18,7 @@ from emotion_classifier.datasets.synthetic import kemdy19, kemdy20
 from emotion_classifier.datasets.synthetic.biofiles import BIO_TRUTH_COLUMNS
 from emotion_classifier.datasets.synthetic.design import design_corpus
 from emotion_classifier.datasets.synthetic.media import write_media
-from emotion_classifier.datasets.synthetic.plan import KEMDY19, corpus_shape
+from emotion_classifier.datasets.synthetic.plan import KEMDY19, SettingError, corpus_shape
 from emotion_classifier.datasets.synthetic.quirks import plan_quirks
 from emotion_classifier.datasets.synthetic.truth import truth_table
 from emotion_classifier.errors import InputError
@@ -57,8 +57,8 @@ class SyntheticCorpus:
         signals = ", ".join(sorted(self.bio_truth["signal"].unique())) if len(self.bio_truth) else "none"
         lines = [
             f"{self.corpus} synthetic corpus (seed {self.seed}) written to {self.root}",
-            f"  {truth['session'].nunique()} sessions, {segments['dialogue'].nunique()} dialogues, "
-            f"{len(segments)} segments; {len(truth)} annotation rows ({views})",
+            f"  sessions: {truth['session'].nunique()}, dialogues: {segments['dialogue'].nunique()}, "
+            f"segments: {len(segments)}, annotation rows: {len(truth)} ({views})",
             f"  speaker-view emotions (single-label rows): {balance}",
             f"  ties: {int((truth['n_labels'] > 1).sum())} rows; "
             f"missing wav: {int((~segments['has_wav']).sum())}, "
@@ -91,10 +91,11 @@ def generate_corpus(
 
     ``sessions=None`` gives the demo size (10 sessions of 4 dialogues of 12-20 segments);
     ``segments_per_dialogue`` counts both speakers' turns. The same arguments always write the same
-    bytes. Raises `InputError` when ``out`` is not empty and not a previous synthetic corpus.
+    bytes. Raises `InputError` when ``out`` is not empty and not a previous synthetic corpus, and
+    `SettingError` (a ``ValueError`` and an `InputError`) for sizes the real layout cannot express.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise SettingError(f"seed must be a non-negative integer, got {seed!r}")
     shape = corpus_shape(corpus, sessions, dialogues_per_session, segments_per_dialogue)
     root = _prepare_folder(Path(out))
     settings = {

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.datasets.synthetic.randomness import rng_for
+from emotion_classifier.errors import InputError
 
 KEMDY19 = "KEMDy19"
 KEMDY20 = "KEMDy20"
@@ -34,6 +35,10 @@ FIRST_TURN_MS = (1000, 3000)
 DIALOGUE_TAIL_MS = 2000
 SESSION_LEAD_MS = (20_000, 40_000)
 DIALOGUE_GAP_MS = (15_000, 45_000)
+
+
+class SettingError(InputError, ValueError):
+    """An impossible size or seed: a ``ValueError`` for the API, one printed line for the CLI."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +67,16 @@ def corpus_shape(
     """Fill in the demo defaults and reject sizes the real layout cannot express."""
     name = CORPUS_NAMES.get(str(corpus).lower())
     if name is None:
-        raise ValueError(f"corpus must be one of {sorted(CORPUS_NAMES)}, got {corpus!r}")
+        raise SettingError(f"corpus must be one of {sorted(CORPUS_NAMES)}, got {corpus!r}")
     sessions = DEFAULT_SESSIONS if sessions is None else int(sessions)
     if not 1 <= sessions <= MAX_SESSIONS[name]:
-        raise ValueError(f"{name} has 1 to {MAX_SESSIONS[name]} sessions, got {sessions}")
+        raise SettingError(f"{name} has 1 to {MAX_SESSIONS[name]} sessions, got {sessions}")
     dialogues = DEFAULT_DIALOGUES if dialogues_per_session is None else int(dialogues_per_session)
     if not 1 <= dialogues <= 99:
-        raise ValueError(f"dialogues_per_session must be 1 to 99, got {dialogues}")
+        raise SettingError(f"dialogues_per_session must be 1 to 99, got {dialogues}")
     low, high = DEFAULT_TURNS if segments_per_dialogue is None else (int(v) for v in segments_per_dialogue)
     if not 1 <= low <= high <= 999:
-        raise ValueError(f"segments_per_dialogue must be (low, high), 1 <= low <= high <= 999: {(low, high)}")
+        raise SettingError(f"segments_per_dialogue must be (low, high), 1 <= low <= high <= 999: {low, high}")
     return CorpusShape(name, sessions, dialogues, (low, high))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import wave
 from collections import Counter
 
 import numpy as np
@@ -72,6 +73,19 @@ def test_media_columns_match_the_files(corpus, request):
         assert etri_clean(row.text_raw) == row.text
     with_text = generated.truth[generated.truth["text"] != ""]
     assert (with_text["text"] != with_text["text_raw"]).mean() > 0.3  # the notation gives cleaning work
+
+
+@pytest.mark.parametrize("corpus", ["small19", "small20"])
+def test_wavs_are_16khz_mono_pcm_as_long_as_the_annotated_segment(corpus, request):
+    generated = request.getfixturevalue(corpus)
+    segments = generated.truth[generated.truth["view"] == "speaker"]
+    for row in segments[segments["has_wav"]].itertuples():
+        with wave.open(str(generated.root / row.wav_file)) as w:
+            layout = (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getcomptype())
+            assert layout == (16000, 1, 2, "NONE")
+            seconds = w.getnframes() / 16000
+        assert seconds == pytest.approx(row.end - row.start, abs=1e-3)
+        assert 0.9 <= seconds <= 5.0
 
 
 def _reparse_bio(root, file: str, signal: str, kemdy19: bool) -> pd.DataFrame:

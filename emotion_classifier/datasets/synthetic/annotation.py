@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from emotion_classifier.datasets.synthetic.emotions import N_RATERS
 from emotion_classifier.datasets.synthetic.formatting import score, write_csv
 
-N_RATERS = 10
 RATER_GROUPS: tuple[tuple[str, ...], tuple[str, ...]] = tuple(
     tuple(f"Eval{i:02d}{'F' if i % 2 else 'M'}" for i in range(first, first + N_RATERS)) for first in (1, 11)
 )

@@ -64,6 +64,8 @@ DUAL_SPELLINGS: dict[str, str] = {
 """Spelling -> pronunciation, written ``(spelling)/(pronunciation)`` by the transcribers."""
 PARTNER_WORDS = ("응", "어", "그래", "아니", "네", "잠깐")
 TAGS = ("b/", "l/", "o/", "n/", "N/", "u/", "c/", "s/")
+OPENER_SHARE, TOPIC_SHARE, TAIL_SHARE = 0.5, 0.6, 0.35
+"""How often each optional part appears: enough variety that new lines rarely repeat by chance."""
 CUE_SHARE = 0.65
 NEUTRAL_SHARE = 0.20
 """The rest (15%) carries a cue of another emotion."""
@@ -80,12 +82,12 @@ def clean_sentence(cue_emotion: str, rng: np.random.Generator) -> str:
     else:
         source = str(rng.choice([e for e in EMOTIONS if e != cue_emotion]))
     parts = []
-    if rng.random() < 0.35:
+    if rng.random() < OPENER_SHARE:
         parts.append(str(rng.choice(OPENERS)))
-    if rng.random() < 0.45:
+    if rng.random() < TOPIC_SHARE:
         parts.append(str(rng.choice(TOPICS)))
     parts.append(str(rng.choice(CUES[source])))
-    if rng.random() < 0.25:
+    if rng.random() < TAIL_SHARE:
         parts.append(str(rng.choice(TAILS)))
     sentence = " ".join(parts)
     if not _CLEAN.fullmatch(sentence):  # a word bank edit must not break the cleaning contract

@@ -45,6 +45,8 @@ from emotion_classifier.training.encoders import (
 )
 
 MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
+EARLY_FUSION = "early_fusion"
+"""The joint network of ``fusion/early.py``, built and trained through this module's functions too."""
 TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
 SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
 SIDECAR_VERSION = 1
@@ -58,7 +60,8 @@ class TrainConfig:
 
     Defaults are small on purpose: all modalities of the demo corpus, five folds, must train in a
     few minutes on two CPU cores. ``emotion_weight`` is MATE's lambda: loss = lambda * emotion
-    loss + (1 - lambda) * mean of the valence and arousal losses.
+    loss + (1 - lambda) * mean of the valence and arousal losses. ``context_window`` is read by
+    the early-fusion network only: how many preceding segments of the dialogue it sees (0 = none).
     """
 
     epochs: int = 30
@@ -84,6 +87,7 @@ class TrainConfig:
     max_tokens: int = 64
     max_frames: int = 500
     length_percentile: float = 95.0
+    context_window: int = 0
     verbose: bool = False
 
     def __post_init__(self):
@@ -93,6 +97,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.patience < 0:
             raise ValueError("epochs and batch_size must be >= 1 and patience >= 0")
+        if self.context_window < 0:
+            raise ValueError(f"context_window (preceding segments read) must be >= 0, got {self.context_window}")
         if not 0.0 < self.emotion_weight <= 1.0:
             raise ValueError(f"emotion_weight (lambda) must be in (0, 1], got {self.emotion_weight}")
 
@@ -127,6 +133,9 @@ class ModalityInputs:
     arousal: np.ndarray
     modality: str = ""
     feature_names: list[str] = field(default_factory=list)
+    preprocessing: dict = field(default_factory=dict)
+    """The artifacts manifest's ``config`` (tokeniser, audio settings, ...): saved with the model so
+    that prediction on new recordings repeats the preprocessing its training rows had."""
 
     def __post_init__(self):
         self.available = np.asarray(self.available, dtype=bool)
@@ -170,6 +179,8 @@ def modality_inputs(artifacts, modality: str) -> ModalityInputs:
     ``artifacts`` is what ``features.load_artifacts`` returns (``.table``, ``.tokens``,
     ``.audio``, ``.bio``); every part must be row-aligned with the table.
     """
+    if modality == EARLY_FUSION:
+        return _early_fusion().early_fusion_inputs(artifacts)
     if modality not in MODALITIES:
         raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
     table = artifacts.table.reset_index(drop=True)
@@ -195,6 +206,7 @@ def modality_inputs(artifacts, modality: str) -> ModalityInputs:
         arousal=pd.to_numeric(table["arousal"], errors="coerce").to_numpy(dtype=float),
         modality=modality,
         feature_names=feature_names,
+        preprocessing=dict((getattr(artifacts, "manifest", None) or {}).get("config", {})),
     )
 
 
@@ -306,6 +318,10 @@ class ModalityModel:
         arousal = np.where(real, inputs.arousal[rows], np.nan)
         return balanced, *self._targets(balanced.y, valence, arousal, balanced.sample_weight)
 
+    def _input_shape(self, x) -> tuple[int, ...]:
+        """The network's input shape, from the encoded training rows (kept in the sidecar)."""
+        return tuple(int(d) for d in x.shape[1:])
+
     def _validation_set(self, inputs: ModalityInputs, val: np.ndarray) -> tuple | None:
         """Encoded validation rows with unweighted targets, or None without validation rows."""
         if val.size == 0:
@@ -325,7 +341,7 @@ class ModalityModel:
             raise ValueError(f"no labelled {self.modality} rows among the {len(train_idx)} training rows")
         balanced, targets, weights = self._training_set(inputs, train)
         validation = self._validation_set(inputs, val)
-        self.input_shape_ = tuple(int(d) for d in balanced.x.shape[1:])
+        self.input_shape_ = self._input_shape(balanced.x)
         network = self._build_network(self.input_shape_)
         compile_heads(network, self._emotion_loss(balanced.y), cfg.learning_rate, cfg.emotion_weight)
         stopper = keras.callbacks.EarlyStopping(
@@ -350,6 +366,7 @@ class ModalityModel:
         self.skipped_ = {"train": skipped_train, "val": skipped_val}
         self.n_train_, self.n_val_ = int(train.size), int(val.size)
         self.feature_names_ = self._feature_names(inputs.feature_names)
+        self.preprocessing_ = dict(inputs.preprocessing)
         return self
 
     # -- prediction ---------------------------------------------------------------------------
@@ -403,6 +420,7 @@ class ModalityModel:
             "n_train": self.n_train_,
             "n_val": self.n_val_,
             "best_epoch": self.best_epoch_,
+            "preprocessing": self.preprocessing_,
             "versions": {"keras": keras.__version__, "numpy": np.__version__},
         }
 
@@ -435,19 +453,25 @@ class ModalityModel:
         return sidecar
 
     @classmethod
+    def _encoder_from_dict(cls, data: dict):
+        """The fitted input encoder from its sidecar record (a subclass with its own encoder overrides)."""
+        return encoder_from_dict(data)
+
+    @classmethod
     def load(cls, folder: str | Path, name: str) -> ModalityModel:
         """Reload a saved model (``name.keras``, else the legacy ``name.h5``) with its encoders."""
         folder = Path(folder)
         sidecar = _read_sidecar(folder / f"{name}.json")
-        target = _ESTIMATORS.get(sidecar["modality"]) if cls is ModalityModel else cls
+        target = _estimator_class(sidecar["modality"]) if cls is ModalityModel else cls
         if target is None or target.modality != sidecar["modality"]:
             where = folder / f"{name}.json"
             raise InputError(f"holds a {sidecar['modality']!r} model, not {cls.modality!r}", where)
         model = target(TrainConfig.from_dict(sidecar["config"]))
-        model.encoder_ = encoder_from_dict(sidecar["encoder"])
+        model.encoder_ = target._encoder_from_dict(sidecar["encoder"])
         model.model_ = model._load_network(folder, name, tuple(sidecar["input_shape"]))
         for key in ("feature_names", "balance", "skipped", "n_train", "n_val", "best_epoch"):
             setattr(model, f"{key}_", sidecar[key])
+        model.preprocessing_ = sidecar.get("preprocessing", {})
         model.history_ = pd.DataFrame()
         return model
 
@@ -538,11 +562,26 @@ class BioModel(ModalityModel):
 _ESTIMATORS: dict[str, type[ModalityModel]] = {"text": TextModel, "speech": SpeechModel, "bio": BioModel}
 
 
+def _early_fusion():
+    """``fusion/early.py``, imported on first use because it builds on this module."""
+    from emotion_classifier.fusion import early
+
+    return early
+
+
+def _estimator_class(modality: str) -> type[ModalityModel] | None:
+    if modality == EARLY_FUSION:
+        return _early_fusion().EarlyFusionModel
+    return _ESTIMATORS.get(modality)
+
+
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
-    """The estimator of one modality: ``TextModel``, ``SpeechModel`` or ``BioModel``."""
-    if modality not in _ESTIMATORS:
-        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
-    return _ESTIMATORS[modality](config)
+    """The estimator of one modality: ``TextModel``, ``SpeechModel``, ``BioModel``, or the
+    ``early_fusion`` network over all three (``fusion.early.EarlyFusionModel``)."""
+    estimator = _estimator_class(modality)
+    if estimator is None:
+        raise ValueError(f"modality must be one of {(*MODALITIES, EARLY_FUSION)}, got {modality!r}")
+    return estimator(config)
 
 
 def load_model(folder: str | Path, name: str) -> ModalityModel:

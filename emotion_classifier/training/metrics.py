@@ -6,6 +6,7 @@ modalities and every fusion method are scored by the same code.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -42,6 +43,14 @@ def ccc(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
     return float(2 * cov / denom) if denom > 0 else float("nan")
 
 
+def _uar(y_true: list[str], y_pred: list[str]) -> float:
+    # A rare class may be absent from one fold's truth yet predicted: that is expected with
+    # session-wise folds, not worth scikit-learn's warning on every fold.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+        return balanced_accuracy_score(y_true, y_pred)
+
+
 def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """Macro-F1, unweighted accuracy (mean per-class recall), accuracy, weighted-F1, per class."""
     y_true = list(y_true)
@@ -52,7 +61,7 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     return {
         "n": len(y_true),
         "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "uar": float(balanced_accuracy_score(y_true, y_pred)),
+        "uar": float(_uar(y_true, y_pred)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "weighted_f1": float(f1_score(y_true, y_pred, average="weighted", zero_division=0)),
         "per_class": {

@@ -24,6 +24,7 @@ from emotion_classifier.features.audio_stage import run_audio_stage
 from emotion_classifier.features.bio_stage import run_bio_stage
 from emotion_classifier.features.cache import atomic_open, fingerprint, write_json_atomic
 from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.freshness import folder_mtimes, nothing_changed
 from emotion_classifier.features.manifest import (
     format_summary,
     input_changes,
@@ -50,10 +51,19 @@ def select_view(table: pd.DataFrame, view: str, data: str | Path) -> pd.DataFram
     return selected
 
 
-def _raise_if_strict(results: list[StageResult]) -> None:
-    for result in results:
-        if result.name in STRICT_ERRORS and (error := strict_error(result, STRICT_ERRORS[result.name])):
+def _raise_if_strict(sections: list[tuple[str, dict]]) -> None:
+    for name, section in sections:
+        if name in STRICT_ERRORS and (error := strict_error(name, section, STRICT_ERRORS[name])):
             raise error
+
+
+def _nothing_to_do(previous: dict, config: PrepareConfig, out: Path, progress: bool) -> Path:
+    """A rerun that found inputs, settings and artifacts as the previous run left them."""
+    if config.strict:
+        _raise_if_strict(list(previous["stages"].items()))
+    if progress:
+        print(f"nothing changed since the previous run: {out} is up to date")
+    return out
 
 
 def _segments_csv(table: pd.DataFrame, results: list[StageResult]) -> tuple[str, str]:
@@ -79,7 +89,7 @@ def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results
     return {"artifact": SEGMENTS, "sha256": sha, "artifact_fingerprint": fingerprint(out / SEGMENTS)}
 
 
-def _manifest(data, out, config, table, results, segments, previous) -> dict:
+def _manifest(data, out, config, table, results, segments, previous, versions) -> dict:
     root = table.attrs["root"]
     paths = [str(p) for p in annotation_files(root)[table.attrs["corpus"]]]
     paths += [p for r in results for p in r.inputs]
@@ -91,7 +101,7 @@ def _manifest(data, out, config, table, results, segments, previous) -> dict:
         "out": str(out),
         "corpus": table.attrs["corpus"],
         "config": config.as_dict(),
-        "versions": package_versions(),
+        "versions": versions,
         "counts": {
             "segments": len(table),
             "labelled": int(labelled.sum()),
@@ -102,6 +112,7 @@ def _manifest(data, out, config, table, results, segments, previous) -> dict:
         "segments": segments,
         "stages": {r.name: r.section for r in results},
         "inputs": inputs,
+        "folders": folder_mtimes(list(inputs), root),
         "changes": input_changes(previous.get("inputs", {}), inputs) if previous else {},
     }
 
@@ -117,10 +128,13 @@ def prepare(
     progress bars and prints the summary.
     """
     config = dataclasses.replace(config or PrepareConfig(), **settings)
-    table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     previous = read_manifest(out / MANIFEST)
+    versions = package_versions()
+    if nothing_changed(previous, data, out, config.as_dict(), versions):
+        return _nothing_to_do(previous, config, out, progress)
+    table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
+    out.mkdir(parents=True, exist_ok=True)
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
     results = []
     for stage in STAGES:
@@ -128,9 +142,9 @@ def prepare(
         results.append(stage(table, config, context))
         results[-1].section["seconds"] = round(time.perf_counter() - started, 3)
     if config.strict:
-        _raise_if_strict(results)
+        _raise_if_strict([(r.name, r.section) for r in results])
     segments = _write_outputs(out, previous, _segments_csv(table, results), results)
-    manifest = _manifest(data, out, config, table, results, segments, previous)
+    manifest = _manifest(data, out, config, table, results, segments, previous, versions)
     write_json_atomic(out / MANIFEST, manifest)
     if progress:
         print(format_summary(manifest))

@@ -76,8 +76,8 @@ def reuse(
     return StageResult(name, artifact, key, available, section, None, inputs)
 
 
-def strict_error(result: StageResult, error: type[InputError] = InputError) -> InputError | None:
-    """The stage's first skipped item as an error naming its file (what `--strict` raises)."""
-    for item in result.section["skipped"]:
-        return error(f"{result.name}: {item['reason']} (segment {item['segment_id']})", item["file"])
+def strict_error(name: str, section: dict, error: type[InputError] = InputError) -> InputError | None:
+    """A stage's first skipped item as an error naming its file (what `--strict` raises)."""
+    for item in section["skipped"]:
+        return error(f"{name}: {item['reason']} (segment {item['segment_id']})", item["file"])
     return None

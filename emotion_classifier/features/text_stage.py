@@ -49,7 +49,8 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
     }
     base = [ARTIFACT_FORMAT, settings, stopwords]
     texts = table["text"].tolist()
-    inputs = sorted({p for p in table["txt_path"] if p})
+    stopword_file = {config.stopwords} if config.stopwords not in (None, "builtin") else set()
+    inputs = sorted({p for p in table["txt_path"] if p} | stopword_file)
     chunks = [
         Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords))
         for block in blocks(texts, config.chunk_size)

@@ -1,11 +1,13 @@
 """Incremental reruns: what is reused, what is recomputed, and resuming after an interruption."""
 
+import os
 import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from emotion_classifier.errors import InputError
 from emotion_classifier.features import audio_stage, load_artifacts, prepare
 from emotion_classifier.features.artifacts import AUDIO, BIO, MANIFEST, SEGMENTS, TOKENS
 
@@ -26,9 +28,35 @@ def artifacts_copy(prepared19, tmp_path):
     return shutil.copytree(prepared19, tmp_path / "artifacts")
 
 
-def test_a_rerun_with_nothing_changed_rewrites_no_artifact(corpus19, artifacts_copy):
+def test_a_rerun_with_nothing_changed_stops_before_reading_the_corpus(corpus19, artifacts_copy, capsys):
+    before = {**_mtimes(artifacts_copy), MANIFEST: (artifacts_copy / MANIFEST).stat().st_mtime_ns}
+    prepare(corpus19.root, artifacts_copy, jobs=1, progress=True)
+    assert "nothing changed since the previous run" in capsys.readouterr().out
+    assert {**_mtimes(artifacts_copy), MANIFEST: (artifacts_copy / MANIFEST).stat().st_mtime_ns} == before
+    with pytest.raises(InputError):  # the corpus has missing files: --strict still refuses it
+        prepare(corpus19.root, artifacts_copy, jobs=1, strict=True, progress=False)
+
+
+def test_an_edited_stopword_file_is_noticed(corpus19, artifacts_copy, tmp_path):
+    stopwords = tmp_path / "stop.txt"
+    stopwords.write_text("가\n", encoding="utf-8")
+    prepare(corpus19.root, artifacts_copy, stopwords=str(stopwords), jobs=1, progress=False)
+    assert any("에" in tokens for tokens in load_artifacts(artifacts_copy).tokens)
+    stopwords.write_text("가\n에\n", encoding="utf-8")
+    os.utime(stopwords, ns=(0, stopwords.stat().st_mtime_ns + 10**9))
+    prepare(corpus19.root, artifacts_copy, stopwords=str(stopwords), jobs=1, progress=False)
+    assert not any("에" in tokens for tokens in load_artifacts(artifacts_copy).tokens)
+    assert _cache(artifacts_copy)["audio"] == {"reused_artifact": True}
+
+
+def test_a_touched_corpus_folder_rereads_the_corpus_but_reuses_every_stage(corpus19, artifacts_copy):
     before = _mtimes(artifacts_copy)
-    prepare(corpus19.root, artifacts_copy, jobs=1, progress=False)
+    stat = corpus19.root.stat()
+    os.utime(corpus19.root, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as if a file came and went
+    try:
+        prepare(corpus19.root, artifacts_copy, jobs=1, progress=False)
+    finally:
+        os.utime(corpus19.root, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert _mtimes(artifacts_copy) == before
     assert all(cache == {"reused_artifact": True} for cache in _cache(artifacts_copy).values())
     assert load_artifacts(artifacts_copy).manifest["changes"] == {"added": [], "removed": [], "modified": []}

@@ -90,6 +90,49 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_prepare)
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import warnings
+
+    from emotion_classifier.predict import EmotionClassifier, format_prediction
+
+    single = {k: getattr(args, k) for k in ("wav", "text", "txt", "eda", "temp", "ibi", "ecg", "segment_id")}
+    if bool(args.input) == any(v is not None for v in single.values()):
+        raise InputError("give either --input (a folder or CSV) or one recording (--wav, --text/--txt, bio files)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        classifier = EmotionClassifier.load(args.models)
+        result = classifier.predict_many(args.input) if args.input else classifier.predict(**single)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    if not args.input:
+        print(format_prediction(result))
+        return 0
+    result.to_csv(args.out, index=False)
+    failed = result[result["error"] != ""]
+    for _, row in failed.iterrows():
+        print(f"error: {row['error']}", file=sys.stderr)
+    print(f"{len(result)} recordings, {len(failed)} failed; predictions written to {args.out}")
+    return 1 if len(failed) else 0
+
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
+    p.add_argument("--models", default="h5_models", help="folder of the saved models (default: %(default)s)")
+    p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
+    transcript = p.add_mutually_exclusive_group()
+    transcript.add_argument("--text", default=None, help="the transcript as text")
+    transcript.add_argument("--txt", default=None, help="the transcript file (UTF-8, cp949 or EUC-KR)")
+    for signal in ("eda", "temp", "ibi", "ecg"):
+        p.add_argument(f"--{signal}", default=None, help=f"{signal.upper()} file (KEMDy19 or Empatica E4 export)")
+    p.add_argument("--segment-id", default=None,
+                   help="the segment to read in bio files that tag segments (default: the wav/txt file name)")
+    p.add_argument("--input", default=None,
+                   help="many recordings: a folder of wav/txt pairs, or a CSV with columns wav, text or txt, eda, "
+                        "temp, ibi")
+    p.add_argument("--out", default="predictions.csv", help="CSV written with --input (default: %(default)s)")
+    p.set_defaults(func=_cmd_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -97,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect, _add_prepare):
+    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_predict):
         add(sub)
     return parser
 

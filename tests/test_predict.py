@@ -1,0 +1,204 @@
+"""Prediction on new recordings: the same numbers as the evaluation path, from files alone.
+
+Three small models are trained on a generated corpus and saved like ``train_modality`` saves the
+final models; every test then predicts from the corpus files (wav, txt, bio) and compares with the
+saved models applied to the artifacts rows of the same segments.
+"""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from emotion_classifier.cli import main
+from emotion_classifier.datasets import bio_files_for
+from emotion_classifier.datasets.synthetic import generate_corpus
+from emotion_classifier.errors import AudioError, InputError
+from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
+from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.predict import FUSION_FILE, EmotionClassifier, save_fusion_weights
+from emotion_classifier.training.estimators import MODALITIES, TrainConfig, make_model, modality_inputs
+from emotion_classifier.training.metrics import PROBA_COLUMNS
+
+ATOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(artifacts, modality inputs, models folder): one tiny model per modality, sessions 1-2 / 3."""
+    root = tmp_path_factory.mktemp("predict")
+    generate_corpus(root / "corpus", corpus="kemdy19", sessions=3, seed=1)
+    prepare(root / "corpus", root / "artifacts", PrepareConfig(jobs=1), progress=False)
+    artifacts = load_artifacts(root / "artifacts")
+    config = TrainConfig(epochs=2, units=8, filters=8, embedding_dim=8, hidden_units=(16,), vocab_min_count=1)
+    sessions = artifacts.table["session"].to_numpy()
+    inputs = {}
+    for modality in MODALITIES:
+        inputs[modality] = modality_inputs(artifacts, modality)
+        model = make_model(modality, config)
+        model.fit(inputs[modality], np.flatnonzero(sessions < 3), np.flatnonzero(sessions == 3))
+        model.save(root / "models", modality)
+    return artifacts, inputs, root / "models"
+
+
+@pytest.fixture(scope="module")
+def classifier(trained):
+    return EmotionClassifier.load(trained[2])
+
+
+def _complete_rows(artifacts, inputs) -> np.ndarray:
+    """Rows with a wav, a transcript and bio features."""
+    available = np.column_stack([inputs[m].available for m in MODALITIES]).all(axis=1)
+    return np.flatnonzero(available)
+
+
+def _files(artifacts, i: int) -> dict:
+    row = artifacts.table.iloc[i]
+    bio = bio_files_for(row, artifacts.manifest["root"])
+    return {"wav": row["wav_path"], "txt": row["txt_path"], "eda": str(bio["EDA"]), "temp": str(bio["TEMP"])}
+
+
+def _vector(probabilities: dict) -> np.ndarray:
+    assert list(probabilities) == list(EMOTIONS)
+    return np.array(list(probabilities.values()))
+
+
+def test_prediction_from_files_equals_the_evaluation_path(trained, classifier):
+    artifacts, inputs, _ = trained
+    rows = _complete_rows(artifacts, inputs)[:3]
+    assert rows.size == 3
+    for i in rows:
+        result = classifier.predict(**_files(artifacts, i))
+        assert result["modalities"] == list(MODALITIES) and result["skipped"] == {}
+        expected = {m: classifier.models[m].predict(inputs[m], [i]) for m in MODALITIES}
+        for m, prediction in expected.items():
+            np.testing.assert_allclose(_vector(result["per_modality"][m]["probabilities"]), prediction.proba[0],
+                                       atol=ATOL)  # fmt: skip
+            assert result["per_modality"][m]["valence"] == pytest.approx(prediction.valence[0], abs=ATOL)
+        fused = np.mean([p.proba[0] for p in expected.values()], axis=0)  # no fusion.json: equal weights
+        np.testing.assert_allclose(_vector(result["probabilities"]), fused, atol=ATOL)
+        assert result["emotion"] == EMOTIONS[int(np.argmax(fused))]
+        assert result["arousal"] == pytest.approx(np.mean([p.arousal[0] for p in expected.values()]), abs=ATOL)
+
+
+def test_a_copied_models_folder_works_from_another_path(trained, classifier, tmp_path):
+    artifacts, inputs, models = trained
+    copy = shutil.copytree(models, tmp_path / "elsewhere" / "models")
+    i = _complete_rows(artifacts, inputs)[0]
+    moved = EmotionClassifier.load(copy).predict(**_files(artifacts, i))
+    np.testing.assert_allclose(_vector(moved["probabilities"]),
+                               _vector(classifier.predict(**_files(artifacts, i))["probabilities"]), atol=ATOL)
+
+
+def test_missing_modalities_are_left_out_and_said_why(trained, classifier):
+    artifacts, inputs, _ = trained
+    i = _complete_rows(artifacts, inputs)[0]
+    result = classifier.predict(txt=artifacts.table.iloc[i]["txt_path"])
+    assert result["modalities"] == ["text"]
+    assert set(result["skipped"]) == {"speech", "bio"} and "no wav" in result["skipped"]["speech"]
+    np.testing.assert_allclose(_vector(result["probabilities"]),
+                               classifier.models["text"].predict(inputs["text"], [i]).proba[0], atol=ATOL)
+    typed = classifier.predict(text=artifacts.table.iloc[i]["text_raw"])
+    np.testing.assert_allclose(_vector(typed["probabilities"]), _vector(result["probabilities"]), atol=ATOL)
+    with pytest.raises(InputError, match="no usable input"):
+        classifier.predict(text="   ")
+
+
+def test_fusion_weights_are_read_from_fusion_json(trained, tmp_path):
+    artifacts, inputs, models = trained
+    folder = shutil.copytree(models, tmp_path / "models")
+    save_fusion_weights(folder, {"text": 0.0, "speech": 1.0, "bio": 0.0}, method="weighted_vote")
+    i = _complete_rows(artifacts, inputs)[0]
+    result = EmotionClassifier.load(folder).predict(**_files(artifacts, i))
+    np.testing.assert_allclose(_vector(result["probabilities"]),
+                               _vector(result["per_modality"]["speech"]["probabilities"]), atol=ATOL)
+    (folder / FUSION_FILE).write_text('{"weights": {"text": -1}}', encoding="utf-8")
+    with pytest.raises(InputError, match=FUSION_FILE):
+        EmotionClassifier.load(folder)
+
+
+def test_other_sample_rates_and_stereo_are_converted_with_a_warning(trained, classifier, tmp_path):
+    artifacts, inputs, _ = trained
+    i = _complete_rows(artifacts, inputs)[0]
+    samples, rate = sf.read(artifacts.table.iloc[i]["wav_path"])
+    stereo = tmp_path / "stereo_44k.wav"
+    sf.write(stereo, np.column_stack([samples, samples]).repeat(2, axis=0), rate * 2)
+    with pytest.warns(UserWarning) as caught:
+        result = classifier.predict(wav=stereo)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "stereo_44k.wav" in messages and "resampled" in messages and "mono" in messages
+    assert result["modalities"] == ["speech"]
+
+
+def test_batch_from_a_csv_keeps_every_row_and_matches_single_predictions(trained, classifier, tmp_path):
+    artifacts, inputs, _ = trained
+    rows = _complete_rows(artifacts, inputs)[:3]
+    records = [_files(artifacts, i) for i in rows]
+    shutil.copy(records[0]["wav"], tmp_path / "relative.wav")
+    records.append({"wav": "relative.wav", "txt": "", "eda": "", "temp": ""})  # relative to the CSV's folder
+    records.append({"wav": str(tmp_path / "missing.wav"), "txt": "", "eda": "", "temp": ""})
+    pd.DataFrame(records).to_csv(tmp_path / "batch.csv", index=False)
+    table = classifier.predict_many(tmp_path / "batch.csv")
+    assert len(table) == 5 and list(table.columns[:4]) == ["wav", "txt", "eda", "temp"]
+    for k in range(3):
+        single = classifier.predict(**records[k])
+        np.testing.assert_allclose(table.loc[k, list(PROBA_COLUMNS)].to_numpy(dtype=float),
+                                   _vector(single["probabilities"]), atol=ATOL)  # fmt: skip
+        assert table.loc[k, "emotion"] == single["emotion"] and table.loc[k, "modalities"] == "text+speech+bio"
+    alone = classifier.predict(wav=records[0]["wav"])
+    np.testing.assert_allclose(table.loc[3, list(PROBA_COLUMNS)].to_numpy(dtype=float),
+                               _vector(alone["probabilities"]), atol=ATOL)  # fmt: skip
+    assert table.loc[3, "modalities"] == "speech" and "text: no transcript given" in table.loc[3, "skipped"]
+    assert "missing.wav" in table.loc[4, "error"] and np.isnan(table.loc[4, "p_angry"])
+    assert table.loc[:3, "error"].eq("").all()
+
+
+def test_batch_from_a_folder_pairs_wav_and_txt_by_name(trained, classifier, tmp_path):
+    artifacts, inputs, _ = trained
+    i = _complete_rows(artifacts, inputs)[0]
+    row = artifacts.table.iloc[i]
+    shutil.copy(row["wav_path"], tmp_path / "a.wav")
+    shutil.copy(row["txt_path"], tmp_path / "a.txt")
+    shutil.copy(row["txt_path"], tmp_path / "b.txt")
+    table = classifier.predict_many(tmp_path)
+    assert table["modalities"].tolist() == ["text+speech", "text"]
+    single = classifier.predict(wav=row["wav_path"], txt=row["txt_path"])
+    np.testing.assert_allclose(table.loc[0, list(PROBA_COLUMNS)].to_numpy(dtype=float),
+                               _vector(single["probabilities"]), atol=ATOL)  # fmt: skip
+
+
+def test_bad_inputs_name_the_file(trained, classifier, tmp_path):
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF not really a wav file")
+    with pytest.raises(AudioError, match="corrupt.wav"):
+        classifier.predict(wav=corrupt)
+    with pytest.raises(AudioError, match="not found"):
+        classifier.predict(wav=tmp_path / "nowhere.wav")
+    undecodable = tmp_path / "bytes.txt"
+    undecodable.write_bytes(b"\xff\xfe\xff\xff")
+    with pytest.raises(InputError, match="bytes.txt"):
+        classifier.predict(txt=undecodable)
+    (tmp_path / "empty_models").mkdir()
+    with pytest.raises(InputError, match="no models"):
+        EmotionClassifier.load(tmp_path / "empty_models")
+
+
+def test_cli_prints_one_recording_and_writes_a_batch(trained, tmp_path, capsys):
+    artifacts, inputs, models = trained
+    files = _files(artifacts, _complete_rows(artifacts, inputs)[0])
+    arguments = [f"--{k}={v}" for k, v in files.items()]
+    assert main(["predict", "--models", str(models), *arguments]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("emotion: ") and all(e in printed for e in EMOTIONS)
+    assert "valence" in printed and "modalities: text, speech, bio" in printed
+    pd.DataFrame([files]).to_csv(tmp_path / "in.csv", index=False)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--models", str(models), "--input", str(tmp_path / "in.csv"), "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 1
+    assert main(["predict", "--models", str(tmp_path), "--wav", files["wav"]]) == 2
+    assert main(["predict", "--models", str(models), "--wav", str(tmp_path / "gone.wav")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert any(line.startswith("error: ") and "no models" in line for line in errors)
+    assert any(line.startswith("error: ") and "gone.wav" in line for line in errors)

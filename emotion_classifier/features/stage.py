@@ -2,7 +2,7 @@
 
 A stage whose key (settings + input fingerprints + row order) matches the previous run's,
 and whose artifact is still the file that run wrote, is not recomputed or rewritten at all:
-that is what makes a rerun with nothing changed take seconds.
+that is what makes changing an audio setting leave the text and bio artifacts alone.
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ class StageContext:
     previous: dict
     jobs: int | None = None
     progress: bool = True
-
-    def previous_section(self, name: str) -> dict | None:
-        return self.previous.get(name)
 
 
 @dataclass
@@ -64,7 +61,7 @@ def reuse(
     context: StageContext, name: str, key: str, table: pd.DataFrame, inputs: list[str]
 ) -> StageResult | None:
     """The previous run's result for this stage, when its key and its artifact file are unchanged."""
-    previous = context.previous_section(name)
+    previous = context.previous.get(name)
     if not previous or previous.get("key") != key:
         return None
     artifact = previous["artifact"]

@@ -61,9 +61,17 @@ def _check_aligned(ids: np.ndarray, table: pd.DataFrame, path: Path) -> None:
         )
 
 
-def _split_audio(npz: dict[str, np.ndarray]) -> list[np.ndarray]:
-    offsets = npz["offsets"]
-    return [npz["features"][offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
+def pack_frames(arrays: list[np.ndarray], n_features: int) -> dict[str, np.ndarray]:
+    """Variable-length `(frames, n_features)` arrays as one concatenated array plus offsets (no padding)."""
+    return {
+        "features": np.concatenate(arrays) if arrays else np.zeros((0, n_features), np.float32),
+        "offsets": np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64),
+    }
+
+
+def unpack_frames(features: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """The inverse of `pack_frames` (views into `features`, no copies)."""
+    return [features[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
 def load_artifacts(folder: str | Path) -> Artifacts:
@@ -82,7 +90,7 @@ def load_artifacts(folder: str | Path) -> Artifacts:
     return Artifacts(
         table=table,
         tokens=[t.split(" ") if t else [] for t in tokens["tokens"]],
-        audio=_split_audio(audio),
+        audio=unpack_frames(audio["features"], audio["offsets"]),
         audio_feature_names=audio["feature_names"].tolist(),
         bio=bio,
         manifest=manifest,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import AudioError
+from emotion_classifier.features.artifacts import AUDIO, pack_frames, unpack_frames
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
 from emotion_classifier.features.cache import ChunkCache, fingerprint, save_npz_atomic, stable_hash
 from emotion_classifier.features.config import PrepareConfig
@@ -22,8 +23,6 @@ from emotion_classifier.features.stage import (
     reuse,
     skipped_item,
 )
-
-ARTIFACT = "audio_features.npz"
 
 
 def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
@@ -43,8 +42,7 @@ def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
         conversions.append("; ".join(converted))
         durations.append(duration)
     return {
-        "features": np.concatenate(arrays) if arrays else empty,
-        "offsets": np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64),
+        **pack_frames(arrays, empty.shape[1]),
         "status": np.array(status, dtype=str),
         "conversions": np.array(conversions, dtype=str),
         "duration": np.array(durations, dtype=np.float64),
@@ -55,10 +53,9 @@ def _per_file(results: list[ChunkResult], chunk_paths: list[list[str]]) -> dict[
     """wav path -> (features, status, conversions, duration) from the chunk results."""
     found = {}
     for result, paths in zip(results, chunk_paths, strict=True):
-        offsets = result["offsets"]
+        frames = unpack_frames(result["features"], result["offsets"])
         for j, path in enumerate(paths):
-            features = result["features"][offsets[j] : offsets[j + 1]]
-            found[path] = (features, str(result["status"][j]), str(result["conversions"][j]),
+            found[path] = (frames[j], str(result["status"][j]), str(result["conversions"][j]),
                            float(result["duration"][j]))  # fmt: skip
     return found
 
@@ -66,8 +63,7 @@ def _per_file(results: list[ChunkResult], chunk_paths: list[list[str]]) -> dict[
 def _npz_writer(arrays: list[np.ndarray], table: pd.DataFrame, names: list[str]):
     def write(path) -> None:
         save_npz_atomic(path, {
-            "features": np.concatenate(arrays) if arrays else np.zeros((0, len(names)), np.float32),
-            "offsets": np.cumsum([0] + [len(a) for a in arrays]).astype(np.int64),
+            **pack_frames(arrays, len(names)),
             "segment_id": table["segment_id"].to_numpy(dtype=str),
             "feature_names": np.array(names, dtype=str),
         })  # fmt: skip
@@ -108,7 +104,7 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
     available = np.array([len(a) > 0 for a in arrays], dtype=bool)
     section = {
         "key": key,
-        "artifact": ARTIFACT,
+        "artifact": AUDIO,
         "settings": {**settings.as_dict(), "librosa": librosa.__version__, "feature_names": names},
         "counts": {
             "segments": len(table),
@@ -124,4 +120,4 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         "converted": converted,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("audio", ARTIFACT, key, available, section, _npz_writer(arrays, table, names), wavs)
+    return StageResult("audio", AUDIO, key, available, section, _npz_writer(arrays, table, names), wavs)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
 from emotion_classifier.datasets.coverage import _owner_files
+from emotion_classifier.features.artifacts import BIO
 from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
 from emotion_classifier.features.cache import ChunkCache, fingerprint, stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
@@ -30,7 +31,6 @@ from emotion_classifier.features.stage import (
     skipped_item,
 )
 
-ARTIFACT = "bio_features.csv"
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
 
 
@@ -136,7 +136,7 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     skipped = [_skipped(table.iloc[i], files.iloc[i]) for i in np.flatnonzero(~available)]
     section = {
         "key": key,
-        "artifact": ARTIFACT,
+        "artifact": BIO,
         "settings": {"signals": list(signals), "neurokit2": NEUROKIT2, "feature_names": names},
         "counts": {"segments": len(table), "with_bio": int(available.sum()), "skipped": len(skipped),
                    "speakers": len(units), "files": len(inputs), "per_signal": report["counts"]},
@@ -147,4 +147,4 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
         "skipped": skipped,
         "cache": {"hits": run.hits, "computed": run.computed},
     }  # fmt: skip
-    return StageResult("bio", ARTIFACT, key, available, section, partial(write_csv_atomic, frame), inputs)
+    return StageResult("bio", BIO, key, available, section, partial(write_csv_atomic, frame), inputs)

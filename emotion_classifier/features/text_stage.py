@@ -7,6 +7,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from emotion_classifier.features.artifacts import TOKENS
 from emotion_classifier.features.cache import ChunkCache, stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks, run_chunks
@@ -19,8 +20,6 @@ from emotion_classifier.features.stage import (
     skipped_item,
 )
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize, tokenizer_version
-
-ARTIFACT = "text_tokens.csv"
 
 
 def tokenize_chunk(texts: list[str], tokenizer: str, stopwords: tuple[str, ...]) -> ChunkResult:
@@ -68,10 +67,10 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
     skipped = [_skipped(table.iloc[i]) for i in np.flatnonzero(tokens == "")]
     section = {
         "key": key,
-        "artifact": ARTIFACT,
+        "artifact": TOKENS,
         "settings": settings,
         "counts": {"segments": len(table), "with_text": int((tokens != "").sum()), "skipped": len(skipped)},
         "skipped": skipped,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("text", ARTIFACT, key, tokens != "", section, partial(write_csv_atomic, frame), inputs)
+    return StageResult("text", TOKENS, key, tokens != "", section, partial(write_csv_atomic, frame), inputs)

@@ -12,9 +12,9 @@ import pandas as pd
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.artifacts import AUDIO, pack_frames, unpack_frames
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
-from emotion_classifier.features.cache import ChunkCache, fingerprint, save_npz_atomic, stable_hash
+from emotion_classifier.features.cache import fingerprint, save_npz_atomic, stable_hash
 from emotion_classifier.features.config import PrepareConfig
-from emotion_classifier.features.runner import Chunk, ChunkResult, blocks, run_chunks
+from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
     StageContext,
@@ -22,6 +22,7 @@ from emotion_classifier.features.stage import (
     annotation_place,
     reuse,
     skipped_item,
+    stage_key,
 )
 
 
@@ -82,14 +83,11 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         Chunk(stable_hash([base, [(p, fingerprint(p)) for p in paths]]), (paths, settings))
         for paths in chunk_paths
     ]
-    key = stable_hash([base, table["segment_id"].tolist(), table["wav_path"].tolist(), [c.key for c in chunks]])
+    key = stage_key(base, table, chunks, table["wav_path"].tolist())
     reused = reuse(context, "audio", key, table, wavs)
     if reused is not None:
         return reused
-    run = run_chunks(
-        audio_chunk, chunks, ChunkCache(context.cache_root, "audio"),
-        jobs=context.jobs, desc="audio", progress=context.progress,
-    )  # fmt: skip
+    run = context.run("audio", audio_chunk, chunks)
     per_file = _per_file(run.results, chunk_paths)
     empty = np.zeros((0, len(names)), dtype=np.float32)
     arrays, skipped = [], []

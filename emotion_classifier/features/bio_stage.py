@@ -19,9 +19,9 @@ from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
 from emotion_classifier.datasets.coverage import _owner_files
 from emotion_classifier.features.artifacts import BIO
 from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
-from emotion_classifier.features.cache import ChunkCache, fingerprint, stable_hash, write_csv_atomic
+from emotion_classifier.features.cache import fingerprint, stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
-from emotion_classifier.features.runner import Chunk, ChunkResult, run_chunks
+from emotion_classifier.features.runner import Chunk, ChunkResult
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
     StageContext,
@@ -29,6 +29,7 @@ from emotion_classifier.features.stage import (
     annotation_place,
     reuse,
     skipped_item,
+    stage_key,
 )
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
@@ -113,15 +114,12 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
               (unit_files, ids, corpus))
         for _, unit_files, ids in units
     ]  # fmt: skip
-    key = stable_hash([base, table["segment_id"].tolist(), [c.key for c in chunks]])
+    key = stage_key(base, table, chunks)
     inputs = sorted({p for column in files.columns for p in files[column] if p})
     reused = reuse(context, "bio", key, table, inputs)
     if reused is not None:
         return reused
-    run = run_chunks(
-        person_chunk, chunks, ChunkCache(context.cache_root, "bio"),
-        jobs=context.jobs, desc="bio", progress=context.progress,
-    )  # fmt: skip
+    run = context.run("bio", person_chunk, chunks)
     report = _merge_reports([json.loads(str(r["report"])) for r in run.results], signals)
     names = [n for s in report["signals_used"] for n in feature_names(s)]
     per_unit = [

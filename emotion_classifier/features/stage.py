@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features.cache import fingerprint
+from emotion_classifier.features.cache import ChunkCache, fingerprint, stable_hash
+from emotion_classifier.features.runner import Chunk, ChunkResult, StageRun, run_chunks
 
 ARTIFACT_FORMAT = 1
-"""Part of every stage key: bump it when an artifact's layout changes, so old ones are rewritten."""
+"""Part of every stage's settings key: bump it when an artifact's layout changes, so old ones are rewritten."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class StageContext:
     previous: dict
     jobs: int | None = None
     progress: bool = True
+
+    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk]) -> StageRun:
+        """The stage's chunks from its cache folder, the missing ones computed (in parallel)."""
+        cache = ChunkCache(self.cache_root, name)
+        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress)
 
 
 @dataclass
@@ -55,6 +61,11 @@ def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:
 def annotation_place(row: pd.Series) -> str:
     """Where a segment is listed (`Session01_F_res.csv:12`): the file to name when its own is missing."""
     return f"{row['rater_file']}:{row['line']}"
+
+
+def stage_key(base: list, table: pd.DataFrame, chunks: list[Chunk], *extra: list) -> str:
+    """Key of a stage's artifact: settings, the row order (and what each row reads), every chunk."""
+    return stable_hash([base, table["segment_id"].tolist(), *extra, [c.key for c in chunks]])
 
 
 def reuse(

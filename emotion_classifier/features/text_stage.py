@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.features.artifacts import TOKENS
-from emotion_classifier.features.cache import ChunkCache, stable_hash, write_csv_atomic
+from emotion_classifier.features.cache import stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
-from emotion_classifier.features.runner import Chunk, ChunkResult, blocks, run_chunks
+from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
     StageContext,
@@ -18,6 +18,7 @@ from emotion_classifier.features.stage import (
     annotation_place,
     reuse,
     skipped_item,
+    stage_key,
 )
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize, tokenizer_version
 
@@ -54,14 +55,11 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
         Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords))
         for block in blocks(texts, config.chunk_size)
     ]
-    key = stable_hash([base, table["segment_id"].tolist(), [chunk.key for chunk in chunks]])
+    key = stage_key(base, table, chunks)
     reused = reuse(context, "text", key, table, inputs)
     if reused is not None:
         return reused
-    run = run_chunks(
-        tokenize_chunk, chunks, ChunkCache(context.cache_root, "text"),
-        jobs=context.jobs, desc="text", progress=context.progress,
-    )  # fmt: skip
+    run = context.run("text", tokenize_chunk, chunks)
     tokens = np.concatenate([r["tokens"] for r in run.results]) if chunks else np.array([], dtype=str)
     frame = pd.DataFrame({"segment_id": table["segment_id"].to_numpy(), "tokens": tokens})
     skipped = [_skipped(table.iloc[i]) for i in np.flatnonzero(tokens == "")]

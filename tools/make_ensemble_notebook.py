@@ -1,0 +1,130 @@
+"""Write Ensemble_emotion.ipynb: late fusion of the three modality runs, thin like the modality notebooks.
+
+It shares their paths cell (the same environment variables and sample defaults, see
+``make_notebooks.py``), so the runs a modality notebook trained are reused instead of retrained.
+Regenerate it after changing this file:
+
+    .venv/bin/python tools/make_ensemble_notebook.py            # writes into the repository root
+    .venv/bin/python tools/make_ensemble_notebook.py --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_notebooks import PATHS_CELL  # noqa: E402  (a sibling script, not a package)
+
+FILENAME = "Ensemble_emotion.ipynb"
+
+TRAIN_CELL = '''\
+from emotion_classifier.training.runs import RunPaths
+from emotion_classifier.training.train import train_modality
+
+RUN_ROOT = RUNS / RUN_NAME
+run_dirs = {modality: RUN_ROOT / modality for modality in ("text", "speech", "bio")}
+config = TrainConfig(epochs=EPOCHS, seed=0)
+for modality, run_dir in run_dirs.items():
+    if RunPaths(run_dir).metrics.exists():
+        print(f"{modality}: reusing the finished run in {run_dir}")
+    else:
+        train_modality(ARTIFACTS, modality, config, run_dir, models_dir=MODELS, n_folds=FOLDS)'''
+
+FUSION_CELL = '''\
+import pandas as pd
+
+from emotion_classifier.fusion.late import fuse_runs
+
+fusion = fuse_runs(run_dirs, RUN_ROOT / "fusion")
+pd.DataFrame(fusion["combinations"]).fillna(0).astype(int).rename_axis("available modalities")'''
+
+COMPARISON_CELL = '''\
+from IPython.display import Markdown, display
+
+from emotion_classifier.reporting.report import comparison, write_report
+from emotion_classifier.reporting.run_contents import collect_run
+
+report = write_report(RUN_ROOT)  # also writes report.md / report.html with every figure
+display(Markdown("\\n\\n".join(block.markdown for block in comparison(collect_run(RUN_ROOT)))))
+print(f"full report: {report} and {report.with_suffix('.html')}")'''
+
+FIGURES_CELL = '''\
+from IPython.display import Image
+
+from emotion_classifier.reporting.report import FIGURES_FOLDER
+
+figures = RUN_ROOT / FIGURES_FOLDER
+for figure in [figures / "per_class_f1.png", *sorted(figures.glob("confusion_fusion_*.png"))]:
+    display(Image(filename=str(figure)))'''
+
+PREDICT_CELL = '''\
+from emotion_classifier import EmotionClassifier
+from emotion_classifier.features import load_artifacts
+
+segments = load_artifacts(ARTIFACTS).table
+example = segments[(segments["wav_path"] != "") & (segments["txt_path"] != "")].iloc[0]
+classifier = EmotionClassifier.load(MODELS)
+result = classifier.predict(wav=example["wav_path"], txt=example["txt_path"])
+print(f"{example['segment_id']}: {result['emotion']} (rated {example['emotions']}), "
+      f"modalities {result['modalities']}")
+pd.Series(result["probabilities"]).round(3)'''
+
+
+def build_notebook() -> nbformat.NotebookNode:
+    """Paths, the three modality runs (trained when absent), late fusion, comparison, figures, predict."""
+    cells = [
+        new_markdown_cell(
+            "# Ensemble emotion\n\n"
+            "Combines the text, speech and bio models by late fusion (soft vote, weighted vote, stacking). "
+            "Fusion weights and stackers are fitted on each fold's validation sessions only, then scored on "
+            "the same session-wise test folds as the single modalities. Run the cells top to bottom.\n\n"
+            "> The default sample corpus is **synthetic**: its scores only show that the pipeline works."
+        ),
+        new_code_cell(PATHS_CELL),
+        new_markdown_cell(
+            "## The three modality runs\n\nReused when a modality notebook (or `emotion run`) already "
+            "wrote them under `RUNS/RUN_NAME`; trained here otherwise."
+        ),
+        new_code_cell(TRAIN_CELL),
+        new_markdown_cell("## Late fusion\n\nHow many test and validation rows had each combination of modalities:"),
+        new_code_cell(FUSION_CELL),
+        new_markdown_cell("## Modalities and fusion methods compared"),
+        new_code_cell(COMPARISON_CELL),
+        new_markdown_cell("## Per-class F1 and the fused confusion matrices"),
+        new_code_cell(FIGURES_CELL),
+        new_markdown_cell("## Predict one recording with the final models"),
+        new_code_cell(PREDICT_CELL),
+    ]
+    for i, cell in enumerate(cells):
+        cell["id"] = f"ensemble-{i}"  # fixed ids keep regeneration a no-op
+    notebook = new_notebook(cells=cells)
+    notebook.metadata.update(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "colab": {"provenance": []},
+        }
+    )
+    return notebook
+
+
+def write_notebook(out_dir: str | Path) -> Path:
+    """Write the notebook into ``out_dir`` (without outputs, so diffs stay readable)."""
+    path = Path(out_dir) / FILENAME
+    nbformat.write(build_notebook(), path)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent), help="folder to write")
+    print(f"wrote {write_notebook(parser.parse_args().out)}")
+
+
+if __name__ == "__main__":
+    main()

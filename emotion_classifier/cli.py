@@ -54,6 +54,50 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_config(args: argparse.Namespace):
+    from emotion_classifier.training.estimators import TrainConfig
+
+    settings = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
+    settings = {field: value for field, value in settings.items() if value is not None}
+    if args.no_multitask:
+        settings["regression_heads"] = False
+    if args.verbose:
+        settings["verbose"] = True
+    try:
+        return TrainConfig(**settings)
+    except ValueError as exc:
+        raise InputError(f"invalid training setting: {exc}") from None
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emotion_classifier.reporting.training_summary import format_summary
+    from emotion_classifier.training.train import train_modality
+
+    config = _train_config(args)
+    run_dir = Path(args.runs_dir) / args.run / args.modality
+    metrics = train_modality(
+        args.artifacts, args.modality, config, run_dir, models_dir=args.models, n_folds=args.folds,
+        test_sessions=args.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
+    )  # fmt: skip
+    print(format_summary(metrics, title=f"{args.modality} ({args.split} folds), run folder {run_dir}"))
+    print(f"final {args.modality} model saved in {args.models}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from emotion_classifier.reporting.training_summary import format_summary
+    from emotion_classifier.training.train import evaluate_run
+
+    result = evaluate_run(args.run, artifacts_dir=args.artifacts)
+    print(format_summary(result["metrics"], title=f"{result['modality']}: saved fold models re-scored"))
+    verdict = "equal to" if result["matches_stored"] else "DIFFERENT from"
+    print(f"{result['n_rows']} rows, {verdict} the stored out-of-fold predictions "
+          f"(largest difference {result['max_abs_difference']:.2g})")
+    return 0 if result["matches_stored"] else 1
+
+
 def _add_sample_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample-data", help="write a synthetic corpus in the exact KEMDy file formats")
     p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
@@ -133,6 +177,65 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_predict)
 
 
+def _session_list(text: str) -> list[int]:
+    """``1,2,3,4`` -> [1, 2, 3, 4] (MATE's --test_split)."""
+    try:
+        sessions = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sessions = []
+    if not sessions:
+        raise argparse.ArgumentTypeError(f"expected session numbers separated by commas, got {text!r}")
+    return sessions
+
+
+_BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
+
+
+# CLI option -> TrainConfig field; options left out keep the TrainConfig default.
+_TRAIN_OPTIONS: dict[str, str] = {
+    "epochs": "epochs", "batch_size": "batch_size", "balance": "balance", "cb_beta": "cb_beta",
+    "lam": "emotion_weight", "text_encoder": "text_encoder", "speech_model": "speech_model", "seed": "seed",
+}  # fmt: skip
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="cross-validate one modality (session-wise folds), then save its model")
+    p.add_argument("--artifacts", required=True, help="folder written by `emotion prepare`")
+    p.add_argument("--modality", required=True, choices=["text", "speech", "bio"])
+    p.add_argument("--run", default="default", help="run name: writes RUNS_DIR/RUN/MODALITY")
+    p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
+    p.add_argument("--models", default="h5_models", help="where the final model goes (default: %(default)s)")
+    p.add_argument("--folds", type=int, default=None,
+                   help="outer folds (default: KEMDy19 5, KEMDy20 folds of 8 sessions)")
+    p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
+                   help="one split with these test sessions instead of K folds")
+    p.add_argument("--split", choices=["session", "random"], default="session",
+                   help="random: utterance-level folds that LEAK speakers, only to compare with old numbers")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--balance", choices=_BALANCE_MODES, default=None,
+                   help="class-imbalance handling, fitted inside each fold (default: class_weight)")
+    p.add_argument("--cb-beta", type=float, default=None, help="beta of the class-balanced loss")
+    p.add_argument("--lam", type=float, default=None,
+                   help="weight of the emotion loss against the valence/arousal losses (MATE's lambda)")
+    p.add_argument("--no-multitask", action="store_true", help="emotion head only (no valence/arousal heads)")
+    p.add_argument("--text-encoder", choices=["gru", "lstm", "sentence"], default=None)
+    p.add_argument("--speech-model", choices=["crnn", "pooled"], default=None)
+    p.add_argument("--format", choices=["keras", "h5"], default="keras",
+                   help="h5: also write best_model_txt/wav/bio.h5 as the old notebooks did")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--verbose", action="store_true", help="show Keras progress per epoch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar over folds")
+    p.set_defaults(func=_cmd_train)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="re-score a run's saved fold models without training")
+    p.add_argument("--run", required=True, help="a run folder: runs/NAME/MODALITY")
+    p.add_argument("--artifacts", default=None, help="artifacts folder if moved (default: as in config.json)")
+    p.set_defaults(func=_cmd_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -140,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_predict):
+    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_predict):
         add(sub)
     return parser
 

@@ -31,7 +31,9 @@ def _summary_entry(summary: dict, column: str) -> dict | None:
 
 
 def summary_table(metrics: dict) -> pd.DataFrame:
-    """Per-fold scores as text (3 decimals) and a last ``mean ± sd`` row, from ``metrics.json``."""
+    """Per-fold scores as text (3 decimals) and a last ``mean ± sd`` row, from ``metrics.json``.
+
+    Indexed by fold, so a notebook shows the fold names rather than row numbers."""
     per_fold = folds_table(metrics)
     rows = []
     for _, fold in per_fold.iterrows():
@@ -42,13 +44,13 @@ def summary_table(metrics: dict) -> pd.DataFrame:
     last = {"fold": "mean ± sd", "n": str(total)}
     last.update({c: _mean_sd(_summary_entry(metrics["summary"], c)) for c in SUMMARY_COLUMNS})
     rows.append(last)
-    return pd.DataFrame(rows, columns=["fold", "n", *SUMMARY_COLUMNS])
+    return pd.DataFrame(rows, columns=["fold", "n", *SUMMARY_COLUMNS]).set_index("fold")
 
 
 def format_summary(metrics: dict, title: str = "") -> str:
     """The table as text, with what was left out of scoring (``metrics["skipped"]``) underneath."""
     lines = [title] if title else []
-    lines.append(summary_table(metrics).to_string(index=False))
+    lines.append(summary_table(metrics).reset_index().to_string(index=False))
     skipped = metrics.get("skipped") or {}
     counts = [f"{name} {entry['count']}" for name, entry in skipped.items() if entry.get("count")]
     if counts:

@@ -26,7 +26,7 @@ def test_one_row_per_fold_then_mean_and_sample_sd_over_folds():
     metrics = score_predictions(_oof())
     table = summary_table(metrics)
     per_fold = folds_table(metrics)
-    assert table["fold"].tolist() == ["0", "1", "2", "mean ± sd"]
+    assert table.index.tolist() == ["0", "1", "2", "mean ± sd"]
     assert table["n"].tolist() == ["40", "40", "40", "120"]
     for column in ("macro_f1", "valence_ccc"):
         values = per_fold[column].to_numpy(dtype=float)

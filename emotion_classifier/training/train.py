@@ -1,0 +1,306 @@
+"""The leak-free training loop of one modality, and re-scoring a finished run without training.
+
+Protocol (KEMDY_FORMAT.md, "How to evaluate honestly"): outer folds of whole sessions; inside
+each fold, early stopping on validation sessions taken from the training part; every fitted
+thing (vocabulary, scalers, resamplers) is fitted by the estimator on the training rows it is
+given. Folds are planned on the whole segment table, so every modality of a corpus gets the same
+sessions in the same folds and fusion can join their out-of-fold predictions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from emotion_classifier.errors import InputError
+from emotion_classifier.features import load_artifacts
+from emotion_classifier.reporting.training_plots import (
+    plot_confusion_matrix,
+    plot_per_class_f1,
+    plot_training_curves,
+)
+from emotion_classifier.training import runs
+from emotion_classifier.training.estimators import TrainConfig, load_model, make_model, modality_inputs
+from emotion_classifier.training.folds import Fold, _validation_sessions, random_folds, session_folds
+from emotion_classifier.training.metrics import (
+    PROBA_COLUMNS,
+    folds_table,
+    predicted_labels,
+    score_predictions,
+)
+
+MODALITIES: tuple[str, ...] = ("text", "speech", "bio", "early_fusion")
+SPLITS: tuple[str, ...] = ("session", "random")
+FORMATS: tuple[str, ...] = ("keras", "h5")
+H5_NAMES: dict[str, str] = {"text": "best_model_txt", "speech": "best_model_wav", "bio": "best_model_bio",
+                            "early_fusion": "best_model_fusion"}
+"""File stems of ``--format h5``: the names the original per-modality notebooks saved under."""
+
+VAL_FRACTION = 0.15
+"""Share of training sessions held out for early stopping (at least one session)."""
+
+
+def trainable_rows(inputs, modality: str) -> tuple[np.ndarray, dict]:
+    """Rows that are labelled and carry the modality, and every other row counted by reason.
+
+    A tie dropped by the tie policy, an unlabelled row and a row without this modality are
+    listed separately, so the report can say exactly what the scores leave out.
+    """
+    table = inputs.table
+    labelled = np.asarray(inputs.y, dtype=str) != ""
+    available = np.asarray(inputs.available, dtype=bool)
+    ties = ~labelled & (table["n_labels"].to_numpy() > 1)
+    reasons = {
+        "tie_dropped": ties,
+        "unlabelled": ~labelled & ~ties,
+        f"no_{modality}": labelled & ~available,
+    }
+    ids = table["segment_id"].astype(str).to_numpy()
+    skipped = {name: {"count": int(m.sum()), "segment_ids": ids[m].tolist()} for name, m in reasons.items()}
+    return labelled & available, skipped
+
+
+def plan_folds(
+    table: pd.DataFrame,
+    eligible: np.ndarray,
+    *,
+    n_folds: int | None,
+    test_sessions: Sequence[int] | None,
+    split: str,
+    seed: int,
+    source: str | Path = "segments.csv",
+) -> list[Fold]:
+    """Folds over the whole table, restricted to the eligible rows (positions in ``table``)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    try:
+        if split == "random":
+            if test_sessions is not None:
+                raise ValueError("--test-sessions needs --split session")
+            folds = random_folds(len(table), n_folds or 5, val_fraction=VAL_FRACTION, seed=seed)
+        else:
+            corpus = str(table["corpus"].iloc[0]) if len(table) else "KEMDy19"
+            folds = session_folds(table["session"], n_folds, corpus, test_sessions, VAL_FRACTION, seed)
+    except ValueError as exc:
+        raise InputError(str(exc), source) from None
+    keep = np.flatnonzero(eligible)
+    folds = [
+        dataclasses.replace(
+            f,
+            train=np.intersect1d(f.train, keep),
+            val=np.intersect1d(f.val, keep),
+            test=np.intersect1d(f.test, keep),
+        )
+        for f in folds
+    ]
+    for f in folds:
+        empty = [part for part in ("train", "val", "test") if getattr(f, part).size == 0]
+        if empty:
+            message = f"fold {f.index} has no labelled rows with this modality in its {'/'.join(empty)} rows"
+            raise InputError(message, source)
+    return folds
+
+
+def prediction_rows(inputs, idx: np.ndarray, prediction, fold: int) -> pd.DataFrame:
+    """The ``oof_predictions.csv`` rows of ``idx`` (docs/architecture.md, "Runs folder")."""
+    table = inputs.table.iloc[idx]
+    proba = np.asarray(prediction.proba, dtype=float)
+    frame = pd.DataFrame(
+        {
+            "segment_id": table["segment_id"].astype(str).to_numpy(),
+            "fold": fold,
+            "session": table["session"].to_numpy(),
+            "kind": table["kind"].astype(str).to_numpy(),
+            "y_true": np.asarray(inputs.y, dtype=str)[idx],
+        }
+    )
+    for j, column in enumerate(PROBA_COLUMNS):
+        frame[column] = proba[:, j]
+    for target in ("valence", "arousal"):
+        frame[f"{target}_true"] = np.asarray(getattr(inputs, target), dtype=float)[idx]
+        frame[f"{target}_pred"] = np.asarray(getattr(prediction, target), dtype=float)
+    return frame
+
+
+def _fit_fold(inputs, modality: str, config: TrainConfig, fold: Fold, paths: runs.RunPaths) -> None:
+    # Model and history first, predictions last: the folds present in oof_predictions.csv are the
+    # folds whose every output exists, which is what a resumed run relies on.
+    model = make_model(modality, config).fit(inputs, fold.train, fold.val)
+    model.save(paths.models, paths.fold_model_name(fold.index))
+    runs.write_table(paths.history(fold.index), pd.DataFrame(model.history_))
+    for path, idx in ((paths.val, fold.val), (paths.oof, fold.test)):
+        rows = prediction_rows(inputs, idx, model.predict(inputs, idx), fold.index)
+        runs.store_fold_predictions(path, rows)
+
+
+def run_record(
+    artifacts_dir: Path,
+    modality: str,
+    config: TrainConfig,
+    *,
+    models_dir: Path,
+    n_folds: int | None,
+    test_sessions: Sequence[int] | None,
+    split: str,
+    fmt: str,
+) -> dict:
+    """Everything ``config.json`` holds: enough to rebuild the folds and the models of the run."""
+    return {
+        "modality": modality,
+        "train_config": config.to_dict(),
+        "seed": config.seed,
+        "split": split,
+        "n_folds": n_folds,
+        "test_sessions": None if test_sessions is None else sorted(int(s) for s in test_sessions),
+        "val_fraction": VAL_FRACTION,
+        "artifacts": str(Path(artifacts_dir).resolve()),
+        "artifacts_fingerprint": runs.file_fingerprint(Path(artifacts_dir) / "manifest.json"),
+        "models_dir": str(models_dir),
+        "format": fmt,
+        "versions": runs.package_versions(),
+    }
+
+
+def _check_choices(modality: str, split: str, fmt: str) -> None:
+    choices = (("modality", modality, MODALITIES), ("split", split, SPLITS), ("fmt", fmt, FORMATS))
+    for name, value, allowed in choices:
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def train_modality(
+    artifacts_dir: str | Path,
+    modality: str,
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    models_dir: str | Path = "h5_models",
+    n_folds: int | None = None,
+    test_sessions: Sequence[int] | None = None,
+    split: str = "session",
+    fmt: str = "keras",
+    progress: bool = True,
+    final_model: bool = True,
+) -> dict:
+    """Cross-validate one modality into ``run_dir``, then train and save its final model.
+
+    Returns what ``metrics.json`` holds. A rerun with the same ``run_dir`` and settings skips
+    the folds already finished (see ``runs.completed_folds``). ``final_model=False`` stops after
+    the folds, for when only the out-of-fold scores are wanted (fusion, quick comparisons).
+    """
+    _check_choices(modality, split, fmt)
+    artifacts_dir = Path(artifacts_dir)
+    paths = runs.RunPaths(Path(run_dir))
+    inputs = modality_inputs(load_artifacts(artifacts_dir), modality)
+    eligible, skipped = trainable_rows(inputs, modality)
+    folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
+                       seed=config.seed, source=artifacts_dir / "segments.csv")
+    record = run_record(artifacts_dir, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
+                        test_sessions=test_sessions, split=split, fmt=fmt)
+    runs.start_or_resume(paths, record)
+    runs.write_json(paths.folds, [f.to_dict() for f in folds])
+    done = runs.completed_folds(paths)
+    for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
+        if fold.index not in done:
+            _fit_fold(inputs, modality, config, fold, paths)
+    metrics = write_scores(paths, modality, split, skipped)
+    write_plots(paths, metrics, modality)
+    if final_model:
+        train_final_model(inputs, eligible, modality, config, Path(models_dir), fmt)
+    return metrics
+
+
+def write_scores(paths: runs.RunPaths, modality: str, split: str, skipped: dict) -> dict:
+    """``metrics.json`` and ``metrics_folds.csv`` from the stored out-of-fold predictions."""
+    metrics = score_predictions(runs.read_oof(paths.oof))
+    metrics.update({"modality": modality, "split": split, "skipped": skipped})
+    runs.write_json(paths.metrics, metrics)
+    runs.write_table(paths.metrics_folds, folds_table(metrics))
+    return metrics
+
+
+def write_plots(paths: runs.RunPaths, metrics: dict, modality: str) -> None:
+    """The run's three figures, drawn from the files just written (what a reader of the folder sees)."""
+    oof = runs.read_oof(paths.oof)
+    plot_confusion_matrix(oof["y_true"], predicted_labels(oof), paths.confusion_png,
+                          title=f"{modality}: out-of-fold confusion matrix (row-normalised)")
+    folds = sorted(int(f) for f in oof["fold"].unique())
+    histories = {k: pd.read_csv(paths.history(k)) for k in folds if paths.history(k).exists()}
+    plot_training_curves(histories, paths.curves_png, title=f"{modality}: training curves")
+    plot_per_class_f1(metrics["summary"]["per_class_f1"], paths.per_class_png,
+                      title=f"{modality}: per-class F1")
+
+
+def final_split(inputs, eligible: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """All sessions for training except validation sessions kept for early stopping."""
+    sessions = inputs.table["session"].to_numpy()
+    val_sessions = _validation_sessions(sorted(set(sessions[eligible].tolist())), VAL_FRACTION,
+                                        np.random.default_rng(seed))
+    in_val = np.isin(sessions, val_sessions)
+    return np.flatnonzero(eligible & ~in_val), np.flatnonzero(eligible & in_val)
+
+
+def train_final_model(inputs, eligible: np.ndarray, modality: str, config: TrainConfig, models_dir: Path,
+                      fmt: str = "keras"):
+    """The model ``predict`` uses: every session but the validation ones, saved to ``models_dir``."""
+    train_idx, val_idx = final_split(inputs, eligible, config.seed)
+    model = make_model(modality, config).fit(inputs, train_idx, val_idx)
+    if fmt == "h5":
+        model.save(models_dir, H5_NAMES[modality], fmt="h5")
+    else:
+        model.save(models_dir, modality)
+    return model
+
+
+def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None, atol: float = 1e-5) -> dict:
+    """Re-score the saved fold models on the artifacts without training (MATE's test-only mode).
+
+    The folds are planned again from ``config.json`` and each fold model predicts its test rows;
+    the result must equal the stored ``oof_predictions.csv`` up to ``atol``, which checks that the
+    saved models, the artifacts and the fold plan are the ones the scores came from.
+    """
+    paths = runs.RunPaths(Path(run_dir))
+    record = runs.read_json(paths.config)
+    artifacts_dir = Path(artifacts_dir or record["artifacts"])
+    manifest = artifacts_dir / "manifest.json"
+    if runs.file_fingerprint(manifest) != record["artifacts_fingerprint"]:
+        raise InputError("these artifacts differ from the ones the run was trained on", manifest)
+    modality = record["modality"]
+    inputs = modality_inputs(load_artifacts(artifacts_dir), modality)
+    eligible, _ = trainable_rows(inputs, modality)
+    folds = plan_folds(inputs.table, eligible, n_folds=record["n_folds"],
+                       test_sessions=record["test_sessions"], split=record["split"], seed=record["seed"],
+                       source=artifacts_dir / "segments.csv")
+    blocks = []
+    for fold in folds:
+        model = load_model(paths.models, paths.fold_model_name(fold.index))
+        blocks.append(prediction_rows(inputs, fold.test, model.predict(inputs, fold.test), fold.index))
+    rescored = pd.concat(blocks, ignore_index=True)
+    difference = _max_difference(rescored, runs.read_oof(paths.oof))
+    return {
+        "modality": modality,
+        "n_rows": len(rescored),
+        "max_abs_difference": difference,
+        "matches_stored": bool(difference <= atol),
+        "metrics": score_predictions(rescored),
+    }
+
+
+def _max_difference(rescored: pd.DataFrame, stored: pd.DataFrame) -> float:
+    """Largest absolute difference of the predicted numbers; inf when the rows themselves differ."""
+    keys = ["segment_id", "fold", "y_true"]
+    if len(rescored) != len(stored) or not rescored[keys].equals(stored[keys].astype(rescored[keys].dtypes)):
+        return float("inf")
+    numbers = [*PROBA_COLUMNS, "valence_pred", "arousal_pred"]
+    a = rescored[numbers].to_numpy(dtype=float)
+    b = stored[numbers].to_numpy(dtype=float)
+    if not np.array_equal(np.isnan(a), np.isnan(b)):
+        return float("inf")
+    both = ~np.isnan(a)
+    return float(np.abs(a[both] - b[both]).max(initial=0.0))
+

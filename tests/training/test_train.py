@@ -1,0 +1,252 @@
+"""The training protocol: leakage, coverage, stored files, resume, re-scoring, determinism, CLI.
+
+Protocol tests use a stand-in estimator (class priors of its training rows) that records what it
+was fitted on; the tests at the end train the real Keras estimators on a tiny generated corpus.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emotion_classifier.cli import main
+from emotion_classifier.datasets.synthetic import generate_corpus
+from emotion_classifier.errors import InputError
+from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
+from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.training import runs, train
+from emotion_classifier.training.estimators import Prediction, TrainConfig, modality_inputs
+from emotion_classifier.training.metrics import (
+    classification_scores,
+    folds_table,
+    predicted_labels,
+    score_predictions,
+)
+
+N_FOLDS = 3
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny")
+    generate_corpus(root / "corpus", corpus="kemdy19", sessions=10, seed=1)
+    prepare(root / "corpus", root / "artifacts", PrepareConfig(jobs=1), progress=False)
+    return root / "artifacts"
+
+
+class PriorModel:
+    """Stand-in estimator: predicts the class priors of its training rows, tilted per row."""
+
+    fits: list = []
+
+    def __init__(self, modality, config):
+        self.modality, self.config = modality, config
+
+    def fit(self, inputs, train_idx, val_idx):
+        type(self).fits.append({"train": np.asarray(train_idx), "val": np.asarray(val_idx)})
+        labels = inputs.y[np.asarray(train_idx)]
+        counts = np.array([(labels == e).sum() for e in EMOTIONS], dtype=float) + 1.0
+        self.prior_ = counts / counts.sum()
+        self.history_ = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.8], "val_loss": [1.1, 1.0]})
+        return self
+
+    def predict(self, inputs, idx):
+        idx = np.asarray(idx)
+        proba = self.prior_ * (1.0 + 0.5 * np.sin(idx)[:, None] * np.linspace(-1, 1, len(EMOTIONS)))
+        proba = proba / proba.sum(axis=1, keepdims=True)
+        return Prediction(proba, np.full(idx.size, 3.0) + np.cos(idx), np.full(idx.size, np.nan))
+
+    def save(self, folder, name, fmt="keras"):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.json").write_text(json.dumps({"prior": self.prior_.tolist(), "fmt": fmt}))
+
+    @classmethod
+    def load(cls, folder, name):
+        model = cls("", None)
+        model.prior_ = np.asarray(json.loads((folder / f"{name}.json").read_text())["prior"])
+        return model
+
+
+class CrashInFold2(PriorModel):
+    def fit(self, inputs, train_idx, val_idx):
+        if len(type(self).fits) == 2:
+            raise RuntimeError("simulated crash in fold 2")
+        return super().fit(inputs, train_idx, val_idx)
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    def use(model_class):
+        model_class.fits = []
+        monkeypatch.setattr(train, "make_model", lambda modality, config: model_class(modality, config))
+        monkeypatch.setattr(train, "load_model", model_class.load)
+        return model_class
+
+    return use
+
+
+def _train(artifacts, tmp_path, modality="bio", run="run", **kwargs):
+    kwargs.setdefault("n_folds", N_FOLDS)
+    config = kwargs.pop("config", TrainConfig(epochs=2, seed=0))
+    return train.train_modality(artifacts, modality, config, tmp_path / run / modality,
+                                models_dir=tmp_path / "models", progress=False, **kwargs)
+
+
+def _eligible(artifacts, modality):
+    inputs = modality_inputs(load_artifacts(artifacts), modality)
+    return inputs, (inputs.y != "") & inputs.available
+
+
+def test_fold_rows_never_share_sessions_and_the_model_sees_only_training_rows(artifacts, tmp_path, stand_in):
+    model = stand_in(PriorModel)
+    _train(artifacts, tmp_path)
+    inputs, eligible = _eligible(artifacts, "bio")
+    sessions = inputs.table["session"].to_numpy()
+    folds = json.loads((tmp_path / "run" / "bio" / "folds.json").read_text())
+    oof = runs.read_oof(tmp_path / "run" / "bio" / "oof_predictions.csv")
+    assert len(folds) == N_FOLDS and len(model.fits) == N_FOLDS + 1  # + the final model
+    for fold, fit in zip(folds, model.fits, strict=False):
+        train_s, val_s, test_s = (set(fold[f"{p}_sessions"]) for p in ("train", "val", "test"))
+        assert not (train_s & val_s or train_s & test_s or val_s & test_s)
+        assert set(sessions[fit["train"]]) <= train_s and set(sessions[fit["val"]]) <= val_s
+        assert set(oof.loc[oof["fold"] == fold["fold"], "session"]) <= test_s
+        assert eligible[fit["train"]].all() and eligible[fit["val"]].all()
+        assert len(fit["train"]) == fold["n_train"] and len(fit["val"]) == fold["n_val"]
+    final = model.fits[-1]
+    assert not set(sessions[final["train"]]) & set(sessions[final["val"]])
+    assert sorted([*final["train"], *final["val"]]) == np.flatnonzero(eligible).tolist()
+
+
+def test_oof_predictions_cover_every_labelled_row_with_the_modality_once(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    metrics = _train(artifacts, tmp_path, modality="text")
+    inputs, eligible = _eligible(artifacts, "text")
+    run = runs.RunPaths(tmp_path / "run" / "text")
+    oof = runs.read_oof(run.oof)
+    expected = inputs.table["segment_id"].to_numpy()[eligible]
+    assert sorted(oof["segment_id"]) == sorted(expected) and not oof["segment_id"].duplicated().any()
+    assert (oof["y_true"].to_numpy() != "").all()
+    np.testing.assert_allclose(oof[[f"p_{e}" for e in EMOTIONS]].sum(axis=1), 1.0)
+    val = runs.read_oof(run.val)
+    assert set(val["fold"]) == set(range(N_FOLDS))
+    for fold, block in val.groupby("fold"):
+        assert not set(block["session"]) & set(oof.loc[oof["fold"] == fold, "session"])
+    skipped = metrics["skipped"]
+    assert sum(entry["count"] for entry in skipped.values()) + eligible.sum() == len(inputs.table)
+    ties = inputs.table["segment_id"][(inputs.y == "") & (inputs.table["n_labels"] > 1)]
+    assert skipped["tie_dropped"]["segment_ids"] == ties.tolist()
+
+
+def test_metrics_files_agree_with_the_stored_predictions(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    returned = _train(artifacts, tmp_path)
+    run = runs.RunPaths(tmp_path / "run" / "bio")
+    stored = json.loads(run.metrics.read_text())
+    rescored = json.loads(json.dumps(score_predictions(runs.read_oof(run.oof))))
+    assert {k: v for k, v in stored.items() if k not in ("modality", "split", "skipped")} == rescored
+    assert stored["modality"] == "bio" and stored == json.loads(json.dumps(runs._json_safe(returned)))
+    table = pd.read_csv(run.metrics_folds)
+    pd.testing.assert_frame_equal(table, folds_table(stored), check_dtype=False)
+    for k in range(N_FOLDS):
+        assert pd.read_csv(run.history(k))["loss"].tolist() == [1.0, 0.8]
+        assert (run.models / f"fold{k}.json").exists()
+    for png in (run.confusion_png, run.curves_png, run.per_class_png):
+        assert png.read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "models" / "bio.json").exists()
+    config = json.loads(run.config.read_text())
+    assert config["train_config"] == TrainConfig(epochs=2, seed=0).to_dict()
+    assert len(config["artifacts_fingerprint"]) == 64 and config["split"] == "session"
+
+
+def test_a_crash_in_fold_2_keeps_folds_0_and_1_and_a_rerun_trains_the_rest(artifacts, tmp_path, stand_in):
+    stand_in(CrashInFold2)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _train(artifacts, tmp_path, run="crashed")
+    run = runs.RunPaths(tmp_path / "crashed" / "bio")
+    assert runs.completed_folds(run) == {0, 1} and not run.metrics.exists()
+    assert run.history(1).exists() and not run.history(2).exists()
+    model = stand_in(PriorModel)
+    _train(artifacts, tmp_path, run="crashed")
+    assert len(model.fits) == N_FOLDS - 2 + 1  # fold 2 and the final model only
+    _train(artifacts, tmp_path, run="whole")
+    resumed = runs.read_oof(run.oof)
+    pd.testing.assert_frame_equal(resumed, runs.read_oof(tmp_path / "whole" / "bio" / "oof_predictions.csv"))
+
+
+def test_a_rerun_with_other_settings_is_refused(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    _train(artifacts, tmp_path)
+    with pytest.raises(InputError, match="config.json: .*other settings"):
+        _train(artifacts, tmp_path, config=TrainConfig(epochs=3, seed=0))
+
+
+def test_evaluate_run_rescores_fold_models_and_notices_a_changed_prediction(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    metrics = _train(artifacts, tmp_path)
+    run = runs.RunPaths(tmp_path / "run" / "bio")
+    result = train.evaluate_run(run.root)
+    assert result["matches_stored"] and result["max_abs_difference"] < 1e-9
+    assert result["metrics"]["summary"]["macro_f1"] == metrics["summary"]["macro_f1"]
+    oof = runs.read_oof(run.oof)
+    oof.loc[3, "p_sad"] += 0.01
+    oof.to_csv(run.oof, index=False)
+    assert not train.evaluate_run(run.root)["matches_stored"]
+
+
+def test_single_split_random_split_and_unknown_sessions(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    metrics = _train(artifacts, tmp_path, run="single", n_folds=None, test_sessions=[2, 5])
+    assert [f["fold"] for f in metrics["folds"]] == [0]
+    folds = json.loads((tmp_path / "single" / "bio" / "folds.json").read_text())
+    assert folds[0]["test_sessions"] == [2, 5]
+    with pytest.warns(UserWarning, match="inflated"):
+        random = _train(artifacts, tmp_path, run="random", split="random")
+    assert random["split"] == "random" and len(random["folds"]) == N_FOLDS
+    with pytest.raises(InputError, match=r"segments.csv: test sessions \[99\] are not in the data"):
+        _train(artifacts, tmp_path, run="bad", n_folds=None, test_sessions=[99])
+
+
+# ---- the real Keras estimators --------------------------------------------------------------------
+
+
+def test_same_seed_gives_the_same_folds_and_metrics_on_cpu(artifacts, tmp_path):
+    config = TrainConfig(epochs=3, seed=4, hidden_units=(8,))
+    first = _train(artifacts, tmp_path, run="a", config=config, n_folds=2, final_model=False)
+    second = _train(artifacts, tmp_path, run="b", config=config, n_folds=2, final_model=False)
+    assert json.loads((tmp_path / "a/bio/folds.json").read_text()) == json.loads(
+        (tmp_path / "b/bio/folds.json").read_text())
+    assert first == second
+
+
+def test_cli_train_then_evaluate_on_a_prepared_corpus(artifacts, tmp_path, capsys):
+    argv = ["train", "--artifacts", str(artifacts), "--modality", "bio", "--run", "cli", "--runs-dir",
+            str(tmp_path / "runs"), "--models", str(tmp_path / "models"), "--folds", "2", "--epochs", "2",
+            "--no-multitask", "--format", "h5", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "mean ± sd" in out and "macro_f1" in out
+    run_dir = tmp_path / "runs" / "cli" / "bio"
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["train_config"]["regression_heads"] is False and config["train_config"]["epochs"] == 2
+    assert {p.name for p in (tmp_path / "models").iterdir()} >= {"best_model_bio.h5", "best_model_bio.json"}
+    assert main(["evaluate", "--run", str(run_dir)]) == 0
+    assert "equal to the stored" in capsys.readouterr().out
+    assert main(["train", "--artifacts", str(tmp_path / "nowhere"), "--modality", "bio", "--quiet"]) == 2
+    assert "manifest.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("modality", ["text", "speech", "bio"])
+def test_every_modality_beats_chance_clearly_on_a_generated_corpus(modality, artifacts, tmp_path):
+    """Default settings, one split (sessions 8-10 held out): macro-F1 well above 1/7 and above
+    every score of a permutation test (the same predictions against shuffled true labels)."""
+    _train(artifacts, tmp_path, modality=modality, n_folds=None, test_sessions=[8, 9, 10],
+           config=TrainConfig(seed=0), final_model=False)
+    oof = runs.read_oof(tmp_path / "run" / modality / "oof_predictions.csv")
+    predicted = predicted_labels(oof)
+    macro_f1 = classification_scores(oof["y_true"], predicted)["macro_f1"]
+    rng = np.random.default_rng(0)
+    null = [classification_scores(rng.permutation(oof["y_true"].to_numpy()), predicted)["macro_f1"]
+            for _ in range(200)]
+    assert macro_f1 > 1.5 / len(EMOTIONS), f"{modality}: macro-F1 {macro_f1:.3f} is near chance"
+    assert macro_f1 > max(null), f"{modality}: macro-F1 {macro_f1:.3f} within the permutation null"

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from emotion_classifier.errors import InputError
+from emotion_classifier.features.cache import atomic_open
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
 OOF_COLUMNS: tuple[str, ...] = (
@@ -101,15 +100,8 @@ class RunPaths:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so an interrupted write never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def write_json(path: Path, data: dict | list) -> None:

@@ -1,6 +1,6 @@
 """Benchmark `prepare` on a generated corpus: a cold run, then a warm rerun with nothing changed.
 
-    .venv/bin/python benchmarks/bench_prepare.py --sessions 20 [--corpus kemdy19] [--jobs N]
+    .venv/bin/python benchmarks/bench_prepare.py --sessions 20 [--dialogues 10] [--corpus kemdy19] [--jobs N]
 
 Prints, per run: wall time, segments per second of each stage, audio seconds processed per wall
 second (the real-time factor of the speech features), and peak resident memory of this process
@@ -53,13 +53,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
+    parser.add_argument("--dialogues", type=int, default=None, help="dialogues per session (default: the demo's)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--workdir", default=None, help="keep the corpus and artifacts here (default: a temp dir)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.workdir or tmp)
         started = time.perf_counter()
-        corpus = generate_corpus(work / "corpus", corpus=args.corpus, sessions=args.sessions, seed=0)
+        corpus = generate_corpus(work / "corpus", corpus=args.corpus, sessions=args.sessions,
+                                 dialogues_per_session=args.dialogues, seed=0)  # fmt: skip
         print(f"generated {args.corpus}, {args.sessions} sessions in {time.perf_counter() - started:.1f} s")
         shutil.rmtree(work / "artifacts", ignore_errors=True)  # a cold run starts without a cache
         cold_wall, cold = timed_run(corpus.root, work / "artifacts", args.jobs)

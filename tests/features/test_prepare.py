@@ -146,3 +146,21 @@ def test_load_artifacts_refuses_an_unfinished_or_misaligned_folder(prepared19, t
     with pytest.raises(InputError, match="no manifest.json"):
         load_artifacts(folder)
     assert np.array_equal(load_artifacts(prepared19).table["segment_id"], tokens["segment_id"])
+
+
+def test_bio_summaries_match_values_read_by_hand_from_the_generated_file(corpus19, artifacts):
+    row = artifacts.table[artifacts.table["has_bio"]].iloc[5]
+    session = row["segment_id"][4:6]
+    path = corpus19.root / "TEMP" / f"Session{session}" / "Original" / f"{row['person']}.csv"
+    fields = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    mine = [(float(f[1]), float(f[0])) for f in fields if len(f) == 4 and f[3].strip() == row["segment_id"]]
+    times, values = np.array(mine).T
+    bio = artifacts.bio.set_index("segment_id").loc[row["segment_id"]]
+    assert bio["temp_n"] == len(values) > 2
+    assert bio["temp_mean"] == pytest.approx(values.mean())
+    assert (bio["temp_min"], bio["temp_max"]) == (pytest.approx(values.min()), pytest.approx(values.max()))
+    slope = ((times - times.mean()) * (values - values.mean())).sum() / ((times - times.mean()) ** 2).sum()
+    assert bio["temp_slope"] == pytest.approx(slope)
+    everything = np.array([float(f[0]) for f in fields])
+    z = (values.mean() - everything.mean()) / everything.std(ddof=1)
+    assert bio["temp_mean_pnorm"] == pytest.approx(z)

@@ -25,7 +25,15 @@ from emotion_classifier.reporting.training_plots import (
     plot_training_curves,
 )
 from emotion_classifier.training import runs
-from emotion_classifier.training.estimators import TrainConfig, load_model, make_model, modality_inputs
+from emotion_classifier.training.estimators import (
+    ModalityInputs,
+    ModalityModel,
+    Prediction,
+    TrainConfig,
+    load_model,
+    make_model,
+    modality_inputs,
+)
 from emotion_classifier.training.folds import Fold, _validation_sessions, random_folds, session_folds
 from emotion_classifier.training.metrics import (
     PROBA_COLUMNS,
@@ -45,7 +53,7 @@ VAL_FRACTION = 0.15
 """Share of training sessions held out for early stopping (at least one session)."""
 
 
-def trainable_rows(inputs, modality: str) -> tuple[np.ndarray, dict]:
+def trainable_rows(inputs: ModalityInputs, modality: str) -> tuple[np.ndarray, dict]:
     """Rows that are labelled and carry the modality, and every other row counted by reason.
 
     A tie dropped by the tie policy, an unlabelled row and a row without this modality are
@@ -106,7 +114,8 @@ def plan_folds(
     return folds
 
 
-def prediction_rows(inputs, idx: np.ndarray, prediction, fold: int) -> pd.DataFrame:
+def prediction_rows(inputs: ModalityInputs, idx: np.ndarray, prediction: Prediction,
+                    fold: int) -> pd.DataFrame:
     """The ``oof_predictions.csv`` rows of ``idx`` (docs/architecture.md, "Runs folder")."""
     table = inputs.table.iloc[idx]
     proba = np.asarray(prediction.proba, dtype=float)
@@ -127,7 +136,8 @@ def prediction_rows(inputs, idx: np.ndarray, prediction, fold: int) -> pd.DataFr
     return frame
 
 
-def _fit_fold(inputs, modality: str, config: TrainConfig, fold: Fold, paths: runs.RunPaths) -> None:
+def _fit_fold(inputs: ModalityInputs, modality: str, config: TrainConfig, fold: Fold,
+              paths: runs.RunPaths) -> None:
     # Model and history first, predictions last: the folds present in oof_predictions.csv are the
     # folds whose every output exists, which is what a resumed run relies on.
     model = make_model(modality, config).fit(inputs, fold.train, fold.val)
@@ -236,7 +246,7 @@ def write_plots(paths: runs.RunPaths, metrics: dict, modality: str) -> None:
                       title=f"{modality}: per-class F1")
 
 
-def final_split(inputs, eligible: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def final_split(inputs: ModalityInputs, eligible: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """All sessions for training except validation sessions kept for early stopping."""
     sessions = inputs.table["session"].to_numpy()
     val_sessions = _validation_sessions(sorted(set(sessions[eligible].tolist())), VAL_FRACTION,
@@ -245,8 +255,8 @@ def final_split(inputs, eligible: np.ndarray, seed: int) -> tuple[np.ndarray, np
     return np.flatnonzero(eligible & ~in_val), np.flatnonzero(eligible & in_val)
 
 
-def train_final_model(inputs, eligible: np.ndarray, modality: str, config: TrainConfig, models_dir: Path,
-                      fmt: str = "keras"):
+def train_final_model(inputs: ModalityInputs, eligible: np.ndarray, modality: str, config: TrainConfig,
+                      models_dir: Path, fmt: str = "keras") -> ModalityModel:
     """The model ``predict`` uses: every session but the validation ones, saved to ``models_dir``."""
     train_idx, val_idx = final_split(inputs, eligible, config.seed)
     model = make_model(modality, config).fit(inputs, train_idx, val_idx)

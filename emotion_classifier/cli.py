@@ -7,6 +7,8 @@ Input problems (``InputError``) are printed as one line naming the file, without
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +16,10 @@ from emotion_classifier import __version__
 from emotion_classifier.errors import InputError
 
 DEFAULT_SAMPLE_DIR = "data/sample_kemdy19"
+
+# TensorFlow's C++ start-up banner and per-model retracing notices drown the progress output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
@@ -33,6 +39,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     table = open_corpus(args.data, tie_policy=args.ties)
     summary = summarise(table)
     if args.out:
+        from pathlib import Path
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -134,49 +143,6 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_prepare)
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    import warnings
-
-    from emotion_classifier.predict import EmotionClassifier, format_prediction
-
-    single = {k: getattr(args, k) for k in ("wav", "text", "txt", "eda", "temp", "ibi", "ecg", "segment_id")}
-    if bool(args.input) == any(v is not None for v in single.values()):
-        raise InputError("give either --input (a folder or CSV) or one recording (--wav, --text/--txt, bio files)")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        classifier = EmotionClassifier.load(args.models)
-        result = classifier.predict_many(args.input) if args.input else classifier.predict(**single)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
-    if not args.input:
-        print(format_prediction(result))
-        return 0
-    result.to_csv(args.out, index=False)
-    failed = result[result["error"] != ""]
-    for _, row in failed.iterrows():
-        print(f"error: {row['error']}", file=sys.stderr)
-    print(f"{len(result)} recordings, {len(failed)} failed; predictions written to {args.out}")
-    return 1 if len(failed) else 0
-
-
-def _add_predict(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
-    p.add_argument("--models", default="h5_models", help="folder of the saved models (default: %(default)s)")
-    p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
-    transcript = p.add_mutually_exclusive_group()
-    transcript.add_argument("--text", default=None, help="the transcript as text")
-    transcript.add_argument("--txt", default=None, help="the transcript file (UTF-8, cp949 or EUC-KR)")
-    for signal in ("eda", "temp", "ibi", "ecg"):
-        p.add_argument(f"--{signal}", default=None, help=f"{signal.upper()} file (KEMDy19 or Empatica E4 export)")
-    p.add_argument("--segment-id", default=None,
-                   help="the segment to read in bio files that tag segments (default: the wav/txt file name)")
-    p.add_argument("--input", default=None,
-                   help="many recordings: a folder of wav/txt pairs, or a CSV with columns wav, text or txt, eda, "
-                        "temp, ibi")
-    p.add_argument("--out", default="predictions.csv", help="CSV written with --input (default: %(default)s)")
-    p.set_defaults(func=_cmd_predict)
-
-
 def _session_list(text: str) -> list[int]:
     """``1,2,3,4`` -> [1, 2, 3, 4] (MATE's --test_split)."""
     try:
@@ -189,6 +155,23 @@ def _session_list(text: str) -> list[int]:
 
 
 _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emotion_classifier.pipeline import PipelineConfig, run_pipeline
+
+    settings = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
+    config = PipelineConfig(
+        data=None if args.data is None else Path(args.data),
+        artifacts=None if args.artifacts is None else Path(args.artifacts),
+        runs_dir=Path(args.runs_dir), run_name=args.run, models_dir=Path(args.models),
+        sample_corpus=args.corpus, sample_sessions=args.sessions, early_fusion=not args.no_early_fusion,
+        n_folds=args.folds, test_sessions=args.test_sessions, seed=args.seed if args.seed is not None else 0,
+        train_settings={f: v for f, v in settings.items() if v is not None and f != "seed"},
+    )
+    run_pipeline(config, progress=not args.quiet)
+    return 0
 
 
 # CLI option -> TrainConfig field; options left out keep the TrainConfig default.
@@ -236,6 +219,76 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_evaluate)
 
 
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="the whole pipeline: (sample corpus,) prepare, train, fuse, report")
+    p.add_argument("--data", default=None,
+                   help="a KEMDy19/KEMDy20 copy (default: the synthetic sample corpus, generated when absent)")
+    p.add_argument("--artifacts", default=None, help="artifacts folder (default: data/artifacts_<data name>)")
+    p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
+    p.add_argument("--run", default="demo", help="run name: writes RUNS_DIR/RUN (default: %(default)s)")
+    p.add_argument("--models", default="h5_models", help="where the final models go (default: %(default)s)")
+    p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19",
+                   help="kind of sample corpus to generate when --data is not given")
+    p.add_argument("--sessions", type=int, default=None, help="sessions of the generated sample corpus")
+    p.add_argument("--folds", type=int, default=None, help="outer session-wise folds")
+    p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
+                   help="one split with these test sessions instead of K folds")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--balance", choices=_BALANCE_MODES, default=None)
+    p.add_argument("--cb-beta", type=float, default=None)
+    p.add_argument("--lam", type=float, default=None)
+    p.add_argument("--text-encoder", choices=["gru", "lstm", "sentence"], default=None)
+    p.add_argument("--speech-model", choices=["crnn", "pooled"], default=None)
+    p.add_argument("--no-early-fusion", action="store_true", help="skip the early-fusion network")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_run)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import warnings
+
+    from emotion_classifier.predict import EmotionClassifier, format_prediction
+
+    single = {k: getattr(args, k) for k in ("wav", "text", "txt", "eda", "temp", "ibi", "ecg", "segment_id")}
+    if bool(args.input) == any(v is not None for v in single.values()):
+        raise InputError("give either --input (a folder or CSV) or one recording (--wav, --text/--txt, bio files)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        classifier = EmotionClassifier.load(args.models)
+        result = classifier.predict_many(args.input) if args.input else classifier.predict(**single)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    if not args.input:
+        print(format_prediction(result))
+        return 0
+    result.to_csv(args.out, index=False)
+    failed = result[result["error"] != ""]
+    for _, row in failed.iterrows():
+        print(f"error: {row['error']}", file=sys.stderr)
+    print(f"{len(result)} recordings, {len(failed)} failed; predictions written to {args.out}")
+    return 1 if len(failed) else 0
+
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
+    p.add_argument("--models", default="h5_models", help="folder of the saved models (default: %(default)s)")
+    p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
+    transcript = p.add_mutually_exclusive_group()
+    transcript.add_argument("--text", default=None, help="the transcript as text")
+    transcript.add_argument("--txt", default=None, help="the transcript file (UTF-8, cp949 or EUC-KR)")
+    for signal in ("eda", "temp", "ibi", "ecg"):
+        p.add_argument(f"--{signal}", default=None, help=f"{signal.upper()} file (KEMDy19 or Empatica E4 export)")
+    p.add_argument("--segment-id", default=None,
+                   help="the segment to read in bio files that tag segments (default: the wav/txt file name)")
+    p.add_argument("--input", default=None,
+                   help="many recordings: a folder of wav/txt pairs, or a CSV with columns wav, text or txt, eda, "
+                        "temp, ibi")
+    p.add_argument("--out", default="predictions.csv", help="CSV written with --input (default: %(default)s)")
+    p.set_defaults(func=_cmd_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -243,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_predict):
+    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict):
         add(sub)
     return parser
 
@@ -259,6 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `emotion inspect --json | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished work is kept; run the same command again to resume", file=sys.stderr)
         return 130

@@ -1,0 +1,130 @@
+"""The whole pipeline in one call: what ``emotion run`` and ``make demo`` do.
+
+raw corpus -> ``prepare`` (artifacts) -> ``train_modality`` per modality (runs/NAME/M) ->
+``fuse_runs`` (runs/NAME/fusion) -> ``write_report`` (runs/NAME/report.md + .html).
+Every stage is resumable, so an interrupted ``emotion run`` picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA = Path("data/sample_kemdy19")
+DEFAULT_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
+
+
+@dataclass
+class PipelineConfig:
+    """Every path and setting of one ``emotion run``; written to ``runs/NAME/pipeline.json``."""
+
+    data: Path | None = None
+    artifacts: Path | None = None
+    runs_dir: Path = Path("runs")
+    run_name: str = "demo"
+    models_dir: Path = Path("h5_models")
+    sample_corpus: str = "kemdy19"
+    sample_sessions: int | None = None
+    modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    early_fusion: bool = True
+    fusion_methods: tuple[str, ...] = ("soft_vote", "weighted_vote", "stacking")
+    n_folds: int | None = None
+    test_sessions: tuple[int, ...] | None = None
+    seed: int = 0
+    train_settings: dict = field(default_factory=dict)
+    prepare_settings: dict = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.data) if self.data is not None else DEFAULT_DATA
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return Path(self.artifacts) if self.artifacts is not None else self.data_dir.parent / (
+            f"artifacts_{self.data_dir.name}")
+
+    @property
+    def run_root(self) -> Path:
+        return Path(self.runs_dir) / self.run_name
+
+    def to_dict(self) -> dict:
+        return {
+            "data": str(self.data_dir), "artifacts": str(self.artifacts_dir), "run_root": str(self.run_root),
+            "models_dir": str(self.models_dir), "sample_corpus": self.sample_corpus,
+            "sample_sessions": self.sample_sessions, "modalities": list(self.modalities),
+            "early_fusion": self.early_fusion, "fusion_methods": list(self.fusion_methods),
+            "n_folds": self.n_folds, "test_sessions": None if self.test_sessions is None else list(self.test_sessions),
+            "seed": self.seed, "train_settings": self.train_settings, "prepare_settings": self.prepare_settings,
+        }
+
+
+def _log(message: str) -> None:
+    print(f"[emotion run] {message}", flush=True)
+
+
+def _timed(name: str, timings: dict, work: Callable[[], object]) -> object:
+    started = time.perf_counter()
+    result = work()
+    timings[name] = round(time.perf_counter() - started, 2)
+    _log(f"{name} done in {timings[name]:.1f} s")
+    return result
+
+
+def ensure_corpus(config: PipelineConfig) -> Path:
+    """The corpus to run on: the user's, or the synthetic sample, generated when absent."""
+    data = config.data_dir
+    if config.data is not None or (data / "annotation").is_dir():
+        return data
+    from emotion_classifier.datasets.synthetic import generate_corpus
+
+    _log(f"no corpus at {data}: generating the synthetic sample corpus there (numbers on it mean nothing "
+         "about real emotions)")
+    generate_corpus(data, corpus=config.sample_corpus, sessions=config.sample_sessions, seed=config.seed)
+    return data
+
+
+def model_names(config: PipelineConfig) -> list[str]:
+    """The models to cross-validate: each modality, then the early-fusion network when available."""
+    from emotion_classifier.training.train import MODALITIES
+
+    names = [m for m in config.modalities if m in MODALITIES]
+    if config.early_fusion and "early_fusion" in MODALITIES:
+        names.append("early_fusion")
+    return names
+
+
+def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True) -> Path:
+    """Run every stage and return the path of ``report.md``; writes the configuration first."""
+    from emotion_classifier.features import prepare
+    from emotion_classifier.fusion.late import fuse_runs
+    from emotion_classifier.reporting.report import write_report
+    from emotion_classifier.training.estimators import TrainConfig
+    from emotion_classifier.training.train import train_modality
+
+    config = config or PipelineConfig()
+    root = config.run_root
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    timings: dict[str, float] = {}
+    data = _timed("corpus", timings, lambda: ensure_corpus(config))
+    artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
+                                                            **config.prepare_settings))
+    train_config = TrainConfig(seed=config.seed, **config.train_settings)
+    run_dirs = {}
+    for name in model_names(config):
+        _log(f"training {name} ({'session-wise folds' if config.test_sessions is None else 'one split'})")
+        run_dirs[name] = root / name
+        _timed(f"train {name}", timings, lambda n=name: train_modality(
+            artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
+            test_sessions=config.test_sessions, progress=progress))
+    late = {m: d for m, d in run_dirs.items() if m in config.modalities}
+    if len(late) >= 2:
+        _timed("fusion", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))
+    report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"))
+    (root / "timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
+    _log(f"report: {report} (and {Path(report).with_suffix('.html')})")
+    return Path(report)
+

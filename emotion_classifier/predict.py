@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -139,33 +139,42 @@ def wav_frames(path: str | Path, config: PrepareConfig) -> np.ndarray:
     return frames
 
 
-def bio_features(files: Mapping[str, str], segment_id: str, names: list[str]) -> tuple[np.ndarray, str]:
-    """One row of the bio model's features (NaN where not computable) and why it is unusable ('' if usable).
+def bio_feature_rows(files: Mapping[str, str], segment_ids: Sequence[str], names: Sequence[str]) -> tuple:
+    """Rows of the bio model's features (NaN where not computable) for segments of one set of files,
+    and per segment why it is unusable ('' if usable).
 
-    A file whose samples carry segment ids (the corpus layout) gives the samples of ``segment_id``; a
+    A file whose samples carry segment ids (the corpus layout) gives each segment its own samples; a
     plain export without ids is taken as one recording of the utterance. Either way the person's
-    normalisation uses the whole file, as `prepare` does.
+    normalisation (and the skin-conductance responses) use the whole file, as `prepare` does; each
+    file is read and summarised once for all the segments asked.
     """
-    columns, counts = {}, []
+    n = len(segment_ids)
+    if not files:
+        return np.full((n, len(names)), np.nan), ["no bio file given"] * n
+    columns, counts = {}, np.zeros(n)
     for signal, path in files.items():
-        if not Path(path).is_file():
-            raise InputError(f"{signal} file not found", path)
-        try:
-            recording = read_bio_file(path, signal)
-        except ValueError as exc:
-            raise InputError(str(exc).removeprefix(f"{path}: "), path) from None
+        recording = _read_bio(path, signal)
         if not recording.signal_column_found:
             continue
-        samples, wanted = recording.samples, segment_id
+        samples, wanted = recording.samples, list(segment_ids)
         if not samples["segment_id"].ne("").any():
-            samples, wanted = samples.assign(segment_id=WHOLE_RECORDING), WHOLE_RECORDING
-        table, _ = signal_features([samples], signal, [wanted], recording.sampling_rate)
-        columns.update(table.iloc[0].to_dict())
-        counts.append(table.iloc[0][f"{PREFIXES[signal]}_n"])
-    row = np.array([columns.get(name, np.nan) for name in names], dtype=float)
-    if not files:
-        return row, "no bio file given"
-    return row, "" if np.nansum(counts) > 0 else f"no samples of segment {segment_id!r} in the bio files"
+            samples, wanted = samples.assign(segment_id=WHOLE_RECORDING), [WHOLE_RECORDING] * n
+        table, _ = signal_features([samples], signal, list(dict.fromkeys(wanted)), recording.sampling_rate)
+        table = table.loc[wanted]
+        columns.update({name: table[name].to_numpy(dtype=float) for name in table.columns})
+        counts += table[f"{PREFIXES[signal]}_n"].fillna(0).to_numpy()
+    rows = np.column_stack([columns.get(name, np.full(n, np.nan)) for name in names]) if names else np.empty((n, 0))
+    reasons = [f"no samples of segment {sid!r} in the bio files" for sid in segment_ids]
+    return rows, ["" if c > 0 else reason for c, reason in zip(counts, reasons, strict=True)]
+
+
+def _read_bio(path: str, signal: str):
+    if not Path(path).is_file():
+        raise InputError(f"{signal} file not found", path)
+    try:
+        return read_bio_file(path, signal)
+    except ValueError as exc:
+        raise InputError(str(exc).removeprefix(f"{path}: "), path) from None
 
 
 class EmotionClassifier:
@@ -216,21 +225,44 @@ class EmotionClassifier:
         frames = wav_frames(recording.wav, self.configs["speech"])
         return (frames, "") if len(frames) else (None, "wav too short for one frame")
 
-    def _bio_input(self, recording: Recording):
-        row, reason = bio_features(recording.bio_files(), recording.name, self.models["bio"].feature_names_)
-        return (None, reason) if reason else (row, "")
+    def _bio_inputs(self, recordings: Sequence[Recording]) -> dict[int, tuple]:
+        """(row or None, reason) of each recording, or its error; recordings sharing files share one read."""
+        groups: dict[tuple, list[int]] = {}
+        for i, recording in enumerate(recordings):
+            groups.setdefault(tuple(sorted(recording.bio_files().items())), []).append(i)
+        found = {}
+        for files, members in groups.items():
+            try:
+                rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members],
+                                                 self.models["bio"].feature_names_)  # fmt: skip
+            except InputError as exc:
+                found.update(dict.fromkeys(members, exc))
+                continue
+            found.update({i: (None if r else row, r) for i, row, r in zip(members, rows, reasons, strict=True)})
+        return found
 
-    def model_inputs(self, recording: Recording) -> tuple[dict, dict[str, str]]:
-        """Each usable modality's raw model input, and why each other modality is not used."""
-        readers = {"text": self._text_input, "speech": self._speech_input, "bio": self._bio_input}
-        inputs, skipped = {}, {}
-        for modality in self.models:
-            value, reason = readers[modality](recording)
-            if value is None:
-                skipped[modality] = reason
-            else:
-                inputs[modality] = value
-        return inputs, skipped
+    def model_inputs(self, recordings: Sequence[Recording]) -> tuple[list[dict], list[dict], list]:
+        """Per recording: each usable modality's raw model input, why each other modality is not used,
+        and the `InputError` that stopped it (None when there was none)."""
+        readers = {"text": self._text_input, "speech": self._speech_input}
+        bio = self._bio_inputs(recordings) if "bio" in self.models else {}
+        inputs, skipped, errors = [], [], []
+        for i, recording in enumerate(recordings):
+            given, missing, error = {}, {}, None
+            for modality in self.models:
+                outcome = bio[i] if modality == "bio" else _attempt(readers[modality], recording)
+                if isinstance(outcome, InputError):
+                    error = outcome
+                    break
+                value, reason = outcome
+                if value is None:
+                    missing[modality] = reason
+                else:
+                    given[modality] = value
+            inputs.append({} if error else given)
+            skipped.append({} if error else missing)
+            errors.append(error)
+        return inputs, skipped, errors
 
     # -- prediction ----------------------------------------------------------------------------
     def _predict_inputs(self, inputs: list[dict]) -> dict[str, np.ndarray]:
@@ -259,7 +291,9 @@ class EmotionClassifier:
         modality of the loaded models can be used.
         """
         recording = Recording(wav, text, txt, eda, temp, ibi, ecg, segment_id)
-        inputs, skipped = self.model_inputs(recording)
+        [inputs], [skipped], [error] = self.model_inputs([recording])
+        if error is not None:
+            raise error
         if not inputs:
             reasons = "; ".join(f"{m}: {r}" for m, r in skipped.items())
             raise InputError(f"no usable input for the loaded models ({reasons})", recording.wav or recording.txt)
@@ -283,17 +317,18 @@ class EmotionClassifier:
         predictions and its reason in ``error`` (nothing is dropped).
         """
         table = recordings_table(inputs)
-        model_inputs, skipped, errors = [], [], []
-        for values in table[[c for c in INPUT_COLUMNS if c in table]].to_dict("records"):
-            try:
-                recording = Recording(**{k: _cell(v) for k, v in values.items()})
-                given, missing = self.model_inputs(recording)
-                error = "" if given else "no usable input: " + "; ".join(f"{m}: {r}" for m, r in missing.items())
-            except InputError as exc:
-                given, missing, error = {}, {}, str(exc)
-            model_inputs.append(given)
-            skipped.append("; ".join(f"{m}: {r}" for m, r in missing.items()))
-            errors.append(error)
+        values = table[[c for c in INPUT_COLUMNS if c in table]].to_dict("records")
+        recordings = [_attempt(Recording, **{k: _cell(v) for k, v in row.items()}) for row in values]
+        valid = [i for i, r in enumerate(recordings) if not isinstance(r, InputError)]
+        given, missing, failed = self.model_inputs([recordings[i] for i in valid])
+        model_inputs, skipped = [{}] * len(table), [""] * len(table)
+        errors = [str(r) if isinstance(r, InputError) else "" for r in recordings]
+        for i, inputs_i, missing_i, error in zip(valid, given, missing, failed, strict=True):
+            model_inputs[i], skipped[i] = inputs_i, "; ".join(f"{m}: {r}" for m, r in missing_i.items())
+            if error is not None:
+                errors[i] = str(error)
+            elif not inputs_i:
+                errors[i] = f"no usable input: {skipped[i]}"
         out = self._predict_inputs(model_inputs)
         result = table.copy()
         result["emotion"] = Prediction(out["proba"], out["fused_valence"], out["fused_arousal"]).labels()
@@ -305,6 +340,14 @@ class EmotionClassifier:
         result["skipped"] = skipped
         result["error"] = errors
         return result
+
+
+def _attempt(function, *args, **kwargs):
+    """The function's result, or the `InputError` it raised (batch mode lists errors per recording)."""
+    try:
+        return function(*args, **kwargs)
+    except InputError as exc:
+        return exc
 
 
 def format_prediction(result: Mapping) -> str:

@@ -18,7 +18,7 @@ from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.predict import FUSION_FILE, EmotionClassifier, save_fusion_weights
+from emotion_classifier.predict import FUSION_FILE, EmotionClassifier, bio_feature_rows, save_fusion_weights
 from emotion_classifier.training.estimators import MODALITIES, TrainConfig, make_model, modality_inputs
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
@@ -202,3 +202,21 @@ def test_cli_prints_one_recording_and_writes_a_batch(trained, tmp_path, capsys):
     errors = capsys.readouterr().err.splitlines()
     assert any(line.startswith("error: ") and "no models" in line for line in errors)
     assert any(line.startswith("error: ") and "gone.wav" in line for line in errors)
+
+
+def test_bio_files_with_and_without_segment_ids(trained, tmp_path):
+    artifacts, inputs, _ = trained
+    names = ["eda_mean", "eda_n", "temp_mean"]
+    values = np.linspace(0.2, 0.8, 40)
+    untagged = tmp_path / "export.csv"  # value, elapsed seconds, clock: no segment column at all
+    untagged.write_text("".join(f"{v},{k / 4},10:00:{k // 4:02d}.000\n" for k, v in enumerate(values)))
+    rows, reasons = bio_feature_rows({"EDA": str(untagged)}, ["anything"], names)
+    assert reasons == [""] and rows[0, 1] == len(values) and rows[0, 0] == pytest.approx(values.mean())
+    assert np.isnan(rows[0, 2])  # no TEMP file given
+    i = _complete_rows(artifacts, inputs)[0]
+    files = {"EDA": _files(artifacts, i)["eda"]}
+    sid = artifacts.table.iloc[i]["segment_id"]
+    rows, reasons = bio_feature_rows(files, [sid, "Sess99_impro01_F001"], names)
+    expected = inputs["bio"].x[i, inputs["bio"].feature_names.index("eda_mean")]
+    assert rows[0, 0] == pytest.approx(expected) and reasons[0] == ""
+    assert "Sess99_impro01_F001" in reasons[1] and rows[1, 1] == 0

@@ -7,7 +7,6 @@ present in that file are exactly the folds a rerun may skip.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from importlib import metadata
@@ -16,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features.cache import atomic_open
+from emotion_classifier.features.cache import atomic_open, stable_hash
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
 OOF_COLUMNS: tuple[str, ...] = (
@@ -144,9 +143,19 @@ def package_versions() -> dict[str, str | None]:
     return found
 
 
-def file_fingerprint(path: Path) -> str:
-    """SHA-256 of a file: ties a run to the exact artifacts (their manifest) it was trained on."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def artifacts_fingerprint(manifest: dict) -> str:
+    """What identifies the artifacts' content: the hash of ``segments.csv`` and each stage's cache key.
+
+    A rerun of ``prepare`` rewrites ``manifest.json`` (timings, change lists) without touching any
+    artifact, so a hash of the whole file would call every rerun new data; a stage's key changes
+    exactly when ``prepare`` recomputes that stage (its settings, inputs or versions changed).
+    """
+    stages = manifest.get("stages") or {}
+    identity = {
+        "segments": (manifest.get("segments") or {}).get("sha256"),
+        "stages": {name: (section or {}).get("key") for name, section in sorted(stages.items())},
+    }
+    return stable_hash(identity)
 
 
 def comparable_config(config: dict) -> dict:

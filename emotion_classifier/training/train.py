@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features import load_artifacts
+from emotion_classifier.features import Artifacts, load_artifacts
 from emotion_classifier.reporting.training_plots import (
     plot_confusion_matrix,
     plot_per_class_f1,
@@ -149,7 +149,7 @@ def _fit_fold(inputs: ModalityInputs, modality: str, config: TrainConfig, fold: 
 
 
 def run_record(
-    artifacts_dir: Path,
+    artifacts: Artifacts,
     modality: str,
     config: TrainConfig,
     *,
@@ -168,8 +168,8 @@ def run_record(
         "n_folds": n_folds,
         "test_sessions": None if test_sessions is None else sorted(int(s) for s in test_sessions),
         "val_fraction": VAL_FRACTION,
-        "artifacts": str(Path(artifacts_dir).resolve()),
-        "artifacts_fingerprint": runs.file_fingerprint(Path(artifacts_dir) / "manifest.json"),
+        "artifacts": str(Path(artifacts.folder).resolve()),
+        "artifacts_fingerprint": runs.artifacts_fingerprint(artifacts.manifest),
         "models_dir": str(models_dir),
         "format": fmt,
         "versions": runs.package_versions(),
@@ -206,11 +206,12 @@ def train_modality(
     _check_choices(modality, split, fmt)
     artifacts_dir = Path(artifacts_dir)
     paths = runs.RunPaths(Path(run_dir))
-    inputs = modality_inputs(load_artifacts(artifacts_dir), modality)
+    artifacts = load_artifacts(artifacts_dir)
+    inputs = modality_inputs(artifacts, modality)
     eligible, skipped = trainable_rows(inputs, modality)
     folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
                        seed=config.seed, source=artifacts_dir / "segments.csv")
-    record = run_record(artifacts_dir, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
+    record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
                         test_sessions=test_sessions, split=split, fmt=fmt)
     runs.start_or_resume(paths, record)
     runs.write_json(paths.folds, [f.to_dict() for f in folds])
@@ -277,11 +278,12 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
     paths = runs.RunPaths(Path(run_dir))
     record = runs.read_json(paths.config)
     artifacts_dir = Path(artifacts_dir or record["artifacts"])
-    manifest = artifacts_dir / "manifest.json"
-    if runs.file_fingerprint(manifest) != record["artifacts_fingerprint"]:
-        raise InputError("these artifacts differ from the ones the run was trained on", manifest)
+    artifacts = load_artifacts(artifacts_dir)
+    if runs.artifacts_fingerprint(artifacts.manifest) != record["artifacts_fingerprint"]:
+        raise InputError("these artifacts differ from the ones the run was trained on",
+                         artifacts_dir / "manifest.json")
     modality = record["modality"]
-    inputs = modality_inputs(load_artifacts(artifacts_dir), modality)
+    inputs = modality_inputs(artifacts, modality)
     eligible, _ = trainable_rows(inputs, modality)
     folds = plan_folds(inputs.table, eligible, n_folds=record["n_folds"],
                        test_sessions=record["test_sessions"], split=record["split"], seed=record["seed"],

@@ -74,3 +74,14 @@ def test_unreadable_run_files_name_the_file(tmp_path):
     (tmp_path / "bad.json").write_text('{"a": 1,\n oops}', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.json:2: not valid JSON"):
         runs.read_json(tmp_path / "bad.json")
+
+
+def test_artifacts_fingerprint_follows_content_keys_not_timings():
+    manifest = {"segments": {"sha256": "abc"}, "stages": {"text": {"key": "k1", "seconds": 1.0}},
+                "changes": {"added": []}, "data": "/a"}
+    rerun = {**manifest, "stages": {"text": {"key": "k1", "seconds": 0.01}}, "changes": {}, "data": "/b"}
+    recomputed = {**manifest, "stages": {"text": {"key": "k2", "seconds": 1.0}}}
+    fingerprint = runs.artifacts_fingerprint(manifest)
+    assert runs.artifacts_fingerprint(rerun) == fingerprint
+    assert runs.artifacts_fingerprint(recomputed) != fingerprint
+    assert runs.artifacts_fingerprint({**manifest, "segments": {"sha256": "abd"}}) != fingerprint

@@ -156,7 +156,8 @@ def test_metrics_files_agree_with_the_stored_predictions(artifacts, tmp_path, st
     assert (tmp_path / "models" / "bio.json").exists()
     config = json.loads(run.config.read_text())
     assert config["train_config"] == TrainConfig(epochs=2, seed=0).to_dict()
-    assert len(config["artifacts_fingerprint"]) == 64 and config["split"] == "session"
+    assert config["artifacts_fingerprint"] == runs.artifacts_fingerprint(load_artifacts(artifacts).manifest)
+    assert config["split"] == "session"
 
 
 def test_a_crash_in_fold_2_keeps_folds_0_and_1_and_a_rerun_trains_the_rest(artifacts, tmp_path, stand_in):
@@ -179,6 +180,29 @@ def test_a_rerun_with_other_settings_is_refused(artifacts, tmp_path, stand_in):
     _train(artifacts, tmp_path)
     with pytest.raises(InputError, match="config.json: .*other settings"):
         _train(artifacts, tmp_path, config=TrainConfig(epochs=3, seed=0))
+
+
+def test_a_rewritten_manifest_with_the_same_artifacts_keeps_the_run_resumable(artifacts, tmp_path, stand_in):
+    model = stand_in(PriorModel)
+    _train(artifacts, tmp_path)
+    path = artifacts / "manifest.json"
+    original = path.read_text(encoding="utf-8")
+    manifest = json.loads(original)
+    for section in manifest["stages"].values():  # what a cached rerun of prepare may rewrite
+        section["seconds"] = 123.0
+    manifest["changes"] = {"added": [], "removed": [], "modified": []}
+    try:
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+        model.fits.clear()
+        _train(artifacts, tmp_path)
+        assert len(model.fits) == 1  # only the final model: every fold was kept
+        assert train.evaluate_run(tmp_path / "run" / "bio")["matches_stored"]
+        manifest["stages"]["audio"]["key"] = "recomputed"
+        path.write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(InputError, match="manifest.json: these artifacts differ"):
+            train.evaluate_run(tmp_path / "run" / "bio")
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def test_evaluate_run_rescores_fold_models_and_notices_a_changed_prediction(artifacts, tmp_path, stand_in):

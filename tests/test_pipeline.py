@@ -1,0 +1,75 @@
+"""`emotion run` end to end on a generated corpus: the acceptance test of the fusion issue.
+
+One pipeline run (module fixture) serves every test here; its settings are the cheapest that
+still train every modality properly (pooled speech model, three folds, no early-fusion network:
+that one is scored through the same loop in tests/fusion/test_early.py).
+"""
+
+import json
+
+import pytest
+
+from emotion_classifier.cli import main
+from emotion_classifier.datasets.synthetic import generate_corpus
+from emotion_classifier.pipeline import PipelineConfig, run_pipeline
+from emotion_classifier.reporting.report import SECTIONS
+
+MODALITIES = ("text", "speech", "bio")
+FUSION = ("soft_vote", "weighted_vote", "stacking")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    generate_corpus(root / "corpus", corpus="kemdy19", seed=0)
+    config = PipelineConfig(
+        data=root / "corpus", artifacts=root / "artifacts", runs_dir=root / "runs", run_name="t",
+        models_dir=root / "models", n_folds=3, early_fusion=False, seed=0,
+        train_settings={"epochs": 15, "speech_model": "pooled"},
+    )
+    report = run_pipeline(config, progress=False)
+    return config, report
+
+
+def _macro_f1(folder) -> float:
+    metrics = json.loads((folder / "metrics.json").read_text())
+    return metrics["summary"]["macro_f1"]["mean"]
+
+
+def test_best_fusion_beats_the_best_single_modality(run):
+    config, _ = run
+    single = {m: _macro_f1(config.run_root / m) for m in MODALITIES}
+    fused = {f: _macro_f1(config.run_root / "fusion" / f) for f in FUSION}
+    assert min(single.values()) > 1 / 7  # every modality learnt something
+    assert max(fused.values()) > max(single.values()) + 0.02, (single, fused)
+
+
+def test_the_report_has_every_section_and_a_row_per_model(run):
+    _, report = run
+    text = report.read_text(encoding="utf-8")
+    for section in SECTIONS:
+        assert f"## {section}" in text
+    for name in (*MODALITIES, *(f"fusion/{f}" for f in FUSION)):
+        assert f"| {name} |" in text or f"| **{name}** (best) |" in text
+    assert "synthetic sample corpus" in text
+    html = report.with_suffix(".html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in html
+
+
+def test_configuration_timings_and_final_models_are_written(run):
+    config, _ = run
+    written = json.loads((config.run_root / "pipeline.json").read_text())
+    assert written["n_folds"] == 3 and written["train_settings"]["speech_model"] == "pooled"
+    timings = json.loads((config.run_root / "timings.json").read_text())
+    assert {"prepare", "train text", "fusion", "report"} <= set(timings)
+    for modality in MODALITIES:
+        assert (config.models_dir / f"{modality}.keras").is_file()
+        assert (config.models_dir / f"{modality}.json").is_file()
+
+
+def test_run_on_a_folder_that_is_not_a_corpus_prints_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = main(["run", "--data", str(tmp_path / "empty"), "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and "empty" in err[0] and err[0].startswith("error:")

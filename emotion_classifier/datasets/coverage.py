@@ -13,7 +13,7 @@ import pandas as pd
 from emotion_classifier.datasets.bio import BIO_SIGNALS, BioRecording, bio_files_for, read_bio_file
 
 
-def _owner_files(speaker: pd.DataFrame, root: Path) -> pd.DataFrame:
+def owner_files(speaker: pd.DataFrame, root: Path) -> pd.DataFrame:
     """Each row's bio file per signal (a path string, '' when the file does not exist)."""
     raw_dialogue = speaker["segment_id_raw"].str.split("_").str[:2].str.join("_")
     key = speaker["corpus"] + "|" + speaker["person"] + "|" + speaker["dialogue"] + "|" + raw_dialogue
@@ -49,7 +49,7 @@ def bio_coverage(table: pd.DataFrame, root: str | Path | None = None) -> pd.Data
     if speaker.empty:
         coverage.attrs.update(problems=problems, notes=notes)
         return coverage
-    files = _owner_files(speaker, root)
+    files = owner_files(speaker, root)
     corpus = speaker["corpus"].iloc[0]
     for signal in files.columns:
         samples = pd.Series(0, index=speaker.index)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
-from emotion_classifier.datasets.coverage import _owner_files
+from emotion_classifier.datasets.coverage import owner_files
 from emotion_classifier.features.artifacts import BIO
 from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
 from emotion_classifier.features.cache import fingerprint, stable_hash, write_csv_atomic
@@ -106,7 +106,7 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     """Bio features per segment (cached per speaker); segments without samples are marked, not dropped."""
     corpus = table.attrs["corpus"]
     signals = BIO_SIGNALS[corpus]
-    files = _owner_files(table, Path(table.attrs["root"])) if len(table) else pd.DataFrame(columns=signals)
+    files = owner_files(table, Path(table.attrs["root"])) if len(table) else pd.DataFrame(columns=signals)
     base = [ARTIFACT_FORMAT, corpus, NEUROKIT2]
     units = _units(table, files)
     chunks = [

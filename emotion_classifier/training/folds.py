@@ -60,7 +60,7 @@ def session_groups(sessions: Iterable[int], n_folds: int) -> list[tuple[int, ...
     return [tuple(int(s) for s in g) for g in np.array_split(np.asarray(ordered), n_folds)]
 
 
-def _validation_sessions(train_sessions: Sequence[int], fraction: float, rng: np.random.Generator) -> tuple:
+def validation_sessions(train_sessions: Sequence[int], fraction: float, rng: np.random.Generator) -> tuple:
     n_val = max(1, round(len(train_sessions) * fraction))
     if n_val >= len(train_sessions):
         raise ValueError("not enough training sessions to hold out a validation session")
@@ -69,7 +69,7 @@ def _validation_sessions(train_sessions: Sequence[int], fraction: float, rng: np
 
 def _fold_from_sessions(index: int, sessions: pd.Series, test: tuple, val_fraction: float, seed: int) -> Fold:
     train_pool = sorted(set(sessions.unique()) - set(test))
-    val = _validation_sessions(train_pool, val_fraction, np.random.default_rng(seed + index))
+    val = validation_sessions(train_pool, val_fraction, np.random.default_rng(seed + index))
     train = tuple(s for s in train_pool if s not in val)
     positions = np.arange(len(sessions))
     return Fold(

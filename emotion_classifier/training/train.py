@@ -34,7 +34,7 @@ from emotion_classifier.training.estimators import (
     make_model,
     modality_inputs,
 )
-from emotion_classifier.training.folds import Fold, _validation_sessions, random_folds, session_folds
+from emotion_classifier.training.folds import Fold, random_folds, session_folds, validation_sessions
 from emotion_classifier.training.metrics import (
     PROBA_COLUMNS,
     folds_table,
@@ -250,7 +250,7 @@ def write_plots(paths: runs.RunPaths, metrics: dict, modality: str) -> None:
 def final_split(inputs: ModalityInputs, eligible: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """All sessions for training except validation sessions kept for early stopping."""
     sessions = inputs.table["session"].to_numpy()
-    val_sessions = _validation_sessions(sorted(set(sessions[eligible].tolist())), VAL_FRACTION,
+    val_sessions = validation_sessions(sorted(set(sessions[eligible].tolist())), VAL_FRACTION,
                                         np.random.default_rng(seed))
     in_val = np.isin(sessions, val_sessions)
     return np.flatnonzero(eligible & ~in_val), np.flatnonzero(eligible & in_val)

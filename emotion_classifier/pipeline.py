@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DATA = Path("data/sample_kemdy19")
+DEFAULT_ARTIFACTS = Path("data/artifacts")
 DEFAULT_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 
 
@@ -43,8 +44,12 @@ class PipelineConfig:
 
     @property
     def artifacts_dir(self) -> Path:
-        return Path(self.artifacts) if self.artifacts is not None else self.data_dir.parent / (
-            f"artifacts_{self.data_dir.name}")
+        """data/artifacts for the sample corpus (where the notebooks look); one folder per other corpus."""
+        if self.artifacts is not None:
+            return Path(self.artifacts)
+        if self.data is None:
+            return DEFAULT_ARTIFACTS
+        return DEFAULT_ARTIFACTS.parent / f"artifacts_{Path(self.data).name}"
 
     @property
     def run_root(self) -> Path:

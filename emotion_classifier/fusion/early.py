@@ -29,7 +29,7 @@ from emotion_classifier.training.estimators import (
     ModalityInputs,
     ModalityModel,
     TrainConfig,
-    _label_ids,
+    label_ids,
     make_model,
     modality_inputs,
 )
@@ -239,7 +239,7 @@ class EarlyFusionModel(ModalityModel):
         self.encoder_ = self._make_encoder().fit(raw)
         positions = np.arange(train.size).reshape(-1, 1)
         balanced = balance_training_set(
-            cfg.balance, positions, _label_ids(inputs.y[train]), seed=cfg.seed, sequence=True, cb_beta=cfg.cb_beta
+            cfg.balance, positions, label_ids(inputs.y[train]), seed=cfg.seed, sequence=True, cb_beta=cfg.cb_beta
         )
         picked = balanced.source
         balanced.x = self.encoder_.transform([raw[i] for i in picked])

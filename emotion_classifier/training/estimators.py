@@ -240,7 +240,8 @@ def unscale_rating(values: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=float) * 2.0 + 3.0
 
 
-def _label_ids(labels: np.ndarray) -> np.ndarray:
+def label_ids(labels: np.ndarray) -> np.ndarray:
+    """Class ids in EMOTIONS order: what the sparse emotion loss and the balancing modes take."""
     index = {e: i for i, e in enumerate(EMOTIONS)}
     return np.asarray([index[label] for label in labels], dtype="int32")
 
@@ -307,7 +308,7 @@ class ModalityModel:
         balanced = balance_training_set(
             cfg.balance,
             self.encoder_.transform(raw),
-            _label_ids(inputs.y[train]),
+            label_ids(inputs.y[train]),
             seed=cfg.seed,
             sequence=self.encoder_.sequence,
             cb_beta=cfg.cb_beta,
@@ -327,7 +328,7 @@ class ModalityModel:
         if val.size == 0:
             return None
         targets, weights = self._targets(
-            _label_ids(inputs.y[val]), inputs.valence[val], inputs.arousal[val], np.ones(val.size)
+            label_ids(inputs.y[val]), inputs.valence[val], inputs.arousal[val], np.ones(val.size)
         )
         return self.encoder_.transform(self._raw(inputs, val)), targets, weights
 

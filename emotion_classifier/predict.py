@@ -26,7 +26,7 @@ from emotion_classifier.features import PrepareConfig
 from emotion_classifier.features.audio import wav_features
 from emotion_classifier.features.bio import PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize
-from emotion_classifier.fusion.late import weighted_average
+from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training.estimators import MODALITIES, ModalityModel, Prediction, load_model
 from emotion_classifier.training.metrics import PROBA_COLUMNS, TARGETS
@@ -103,6 +103,21 @@ def save_fusion_weights(folder: str | Path, weights: Mapping[str, float], method
     record = {"method": method, "weights": {m: float(w) for m, w in weights.items()}}
     path.write_text(json.dumps(record, indent=2), encoding="utf-8")
     return path
+
+
+def fold_mean_weights(method_dir: str | Path) -> dict[str, float]:
+    """The fold mean of a vote's modality weights (``runs/NAME/fusion/weighted_vote/weights.json``).
+
+    Each fold chose its weights on its own validation sessions; for new recordings no fold is
+    privileged, so their mean is what `save_fusion_weights` should keep.
+    """
+    path = Path(method_dir) / WEIGHTS_FILE
+    if not path.is_file():
+        raise InputError("fusion weights not found (run the late fusion first)", path)
+    folds = json.loads(path.read_text(encoding="utf-8")).get("folds", [])
+    if not folds or any("weights" not in fold for fold in folds):
+        raise InputError("no per-fold modality weights in this file (a stacker has none)", path)
+    return pd.DataFrame([fold["weights"] for fold in folds]).fillna(0.0).mean().to_dict()
 
 
 def _prepare_config(model: ModalityModel, where: Path) -> PrepareConfig:

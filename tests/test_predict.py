@@ -5,6 +5,7 @@ final models; every test then predicts from the corpus files (wav, txt, bio) and
 saved models applied to the artifacts rows of the same segments.
 """
 
+import json
 import shutil
 
 import numpy as np
@@ -18,7 +19,13 @@ from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.predict import FUSION_FILE, EmotionClassifier, bio_feature_rows, save_fusion_weights
+from emotion_classifier.predict import (
+    FUSION_FILE,
+    EmotionClassifier,
+    bio_feature_rows,
+    fold_mean_weights,
+    save_fusion_weights,
+)
 from emotion_classifier.training.estimators import MODALITIES, TrainConfig, make_model, modality_inputs
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
@@ -220,3 +227,12 @@ def test_bio_files_with_and_without_segment_ids(trained, tmp_path):
     expected = inputs["bio"].x[i, inputs["bio"].feature_names.index("eda_mean")]
     assert rows[0, 0] == pytest.approx(expected) and reasons[0] == ""
     assert "Sess99_impro01_F001" in reasons[1] and rows[1, 1] == 0
+
+
+def test_fold_mean_weights_of_a_weighted_vote(tmp_path):
+    folds = [{"fold": 0, "weights": {"text": 0.6, "speech": 0.4}}, {"fold": 1, "weights": {"text": 0.8, "bio": 0.2}}]
+    (tmp_path / "weights.json").write_text(json.dumps({"method": "weighted_vote", "folds": folds}))
+    assert fold_mean_weights(tmp_path) == pytest.approx({"text": 0.7, "speech": 0.2, "bio": 0.1})
+    (tmp_path / "weights.json").write_text(json.dumps({"method": "stacking", "folds": [{"fold": 0, "coef": []}]}))
+    with pytest.raises(InputError, match="weights.json"):
+        fold_mean_weights(tmp_path)

@@ -4,36 +4,14 @@ It is executed with nbclient on a small generated corpus (settings through the e
 variables its first cell reads), training the three modality runs itself because none exist yet.
 """
 
-import importlib.util
-import json
-from pathlib import Path
-
-from nbclient import NotebookClient
-
-ROOT = Path(__file__).resolve().parents[1]
+import make_ensemble_notebook
 
 
-def _generator():
-    path = ROOT / "tools" / "make_ensemble_notebook.py"
-    spec = importlib.util.spec_from_file_location("make_ensemble_notebook", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def test_committed_notebook_is_what_the_generator_writes(tmp_path, check_committed_notebook):
+    check_committed_notebook(make_ensemble_notebook.write_notebook(tmp_path))
 
 
-make_ensemble_notebook = _generator()
-
-
-def test_committed_notebook_is_what_the_generator_writes(tmp_path):
-    path = make_ensemble_notebook.write_notebook(tmp_path)
-    committed = ROOT / path.name
-    assert committed.exists(), f"{path.name} missing: run tools/make_ensemble_notebook.py"
-    assert json.loads(committed.read_text(encoding="utf-8")) == json.loads(path.read_text(encoding="utf-8")), (
-        f"{path.name} differs from tools/make_ensemble_notebook.py: regenerate it"
-    )
-
-
-def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(tmp_path, monkeypatch):
+def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(tmp_path, run_notebook):
     settings = {
         "EMOTION_DATA": tmp_path / "corpus",
         "EMOTION_ARTIFACTS": tmp_path / "artifacts",
@@ -44,13 +22,7 @@ def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(tmp_path, monke
         "EMOTION_FOLDS": 2,
         "EMOTION_SAMPLE_SESSIONS": 4,
     }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, str(value))
-    notebook = make_ensemble_notebook.build_notebook()
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()  # fmt: skip
-    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
-    assert not [out for out in outputs if out.output_type == "error"]
+    outputs = run_notebook(make_ensemble_notebook.build_notebook(), tmp_path, settings)
     markdown = "".join(out["data"].get("text/markdown", "") for out in outputs if "data" in out)
     for model in ("text", "speech", "bio", "fusion/soft_vote", "fusion/weighted_vote", "fusion/stacking"):
         assert f"| {model}" in markdown or f"**{model}**" in markdown, model

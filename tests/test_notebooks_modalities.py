@@ -4,34 +4,13 @@ Each is executed headless with nbclient on a small generated corpus (settings pa
 environment variables their first cell reads), so every cell a Colab user runs is exercised here.
 """
 
-import importlib.util
-import json
-from pathlib import Path
-
+import make_notebooks
 import pytest
-from nbclient import NotebookClient
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_notebooks = _generator()
-
-
-def test_committed_notebooks_are_what_the_generator_writes(tmp_path):
+def test_committed_notebooks_are_what_the_generator_writes(tmp_path, check_committed_notebook):
     for path in make_notebooks.write_notebooks(tmp_path):
-        committed = ROOT / path.name
-        assert committed.exists(), f"{path.name} missing: run tools/make_notebooks.py"
-        written = json.loads(path.read_text(encoding="utf-8"))
-        assert json.loads(committed.read_text(encoding="utf-8")) == written, (
-            f"{path.name} differs from tools/make_notebooks.py: regenerate it"
-        )
+        check_committed_notebook(path)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +20,7 @@ def workdir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("modality", list(make_notebooks.NOTEBOOKS))
-def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(modality, workdir, monkeypatch):
+def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(modality, workdir, run_notebook):
     settings = {
         "EMOTION_DATA": workdir / "corpus",
         "EMOTION_ARTIFACTS": workdir / "artifacts",
@@ -51,13 +30,7 @@ def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(modality, workd
         "EMOTION_FOLDS": 2,
         "EMOTION_SAMPLE_SESSIONS": 4,
     }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, str(value))
-    notebook = make_notebooks.build_notebook(modality)
-    NotebookClient(notebook, timeout=240, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
-    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
-    assert not [out for out in outputs if out.output_type == "error"]
+    outputs = run_notebook(make_notebooks.build_notebook(modality), workdir, settings, timeout=240)
     images = [out for out in outputs if "image/png" in out.get("data", {})]
     assert len(images) == 3  # confusion matrix, training curves, per-class F1
     tables = [out["data"]["text/html"] for out in outputs if "text/html" in out.get("data", {})]

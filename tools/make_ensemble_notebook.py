@@ -11,14 +11,12 @@ Regenerate it after changing this file:
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_notebooks import PATHS_CELL  # noqa: E402  (a sibling script, not a package)
+from make_notebooks import PATHS_CELL
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_kit import ROOT, assemble, write
 
 FILENAME = "Ensemble_emotion.ipynb"
 
@@ -100,29 +98,17 @@ def build_notebook() -> nbformat.NotebookNode:
         new_markdown_cell("## Predict one recording with the final models"),
         new_code_cell(PREDICT_CELL),
     ]
-    for i, cell in enumerate(cells):
-        cell["id"] = f"ensemble-{i}"  # fixed ids keep regeneration a no-op
-    notebook = new_notebook(cells=cells)
-    notebook.metadata.update(
-        {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-            "colab": {"provenance": []},
-        }
-    )
-    return notebook
+    return assemble(cells, "ensemble")
 
 
 def write_notebook(out_dir: str | Path) -> Path:
     """Write the notebook into ``out_dir`` (without outputs, so diffs stay readable)."""
-    path = Path(out_dir) / FILENAME
-    nbformat.write(build_notebook(), path)
-    return path
+    return write(build_notebook(), out_dir, FILENAME)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent), help="folder to write")
+    parser.add_argument("--out", default=str(ROOT), help="folder to write")
     print(f"wrote {write_notebook(parser.parse_args().out)}")
 
 

@@ -13,7 +13,8 @@ import argparse
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_kit import ROOT, assemble, write
 
 NOTEBOOKS: dict[str, tuple[str, str]] = {
     "text": ("Text_emotion_detector.ipynb", "the transcript (Mecab morphemes)"),
@@ -101,32 +102,20 @@ def build_notebook(modality: str) -> nbformat.NotebookNode:
         new_markdown_cell("## Re-score the saved fold models without training"),
         new_code_cell(EVALUATE_CELL),
     ]
-    for i, cell in enumerate(cells):
-        cell["id"] = f"{modality}-{i}"  # nbformat draws random ids; fixed ones keep regeneration a no-op
-    notebook = new_notebook(cells=cells)
-    notebook.metadata.update(
-        {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-            "language_info": {"name": "python"},
-            "colab": {"provenance": []},
-        }
-    )
-    return notebook
+    return assemble(cells, modality)
 
 
 def write_notebooks(out_dir: str | Path) -> list[Path]:
     """Write all three notebooks into ``out_dir`` (without outputs, so diffs stay readable)."""
     written = []
     for modality, (filename, _) in NOTEBOOKS.items():
-        path = Path(out_dir) / filename
-        nbformat.write(build_notebook(modality), path)
-        written.append(path)
+        written.append(write(build_notebook(modality), out_dir, filename))
     return written
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent.parent), help="folder to write")
+    parser.add_argument("--out", default=str(ROOT), help="folder to write")
     for path in write_notebooks(parser.parse_args().out):
         print(f"wrote {path}")
 

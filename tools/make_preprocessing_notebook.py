@@ -1,4 +1,4 @@
-"""Write Preprocessing_data.ipynb: `python tests/features/make_preprocessing_notebook.py`.
+"""Write Preprocessing_data.ipynb: `.venv/bin/python tools/make_preprocessing_notebook.py [--out DIR]`.
 
 The notebook is generated so that its cells stay reviewable as code; test_preprocessing_notebook.py
 checks the committed file matches this script and runs it headless.
@@ -6,13 +6,14 @@ checks the committed file matches this script and runs it headless.
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from notebook_kit import ROOT, assemble, write
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "Preprocessing_data.ipynb"
+FILENAME = "Preprocessing_data.ipynb"
 
 CELLS: list[tuple[str, str]] = [
     ("md", """# Preprocessing KEMDy19 / KEMDy20
@@ -85,21 +86,20 @@ print(format_summary(art.manifest))"""),
 ]
 
 
-def build() -> nbformat.NotebookNode:
+def build_notebook() -> nbformat.NotebookNode:
     cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
-    for i, cell in enumerate(cells):
-        cell["id"] = f"cell-{i:02d}"  # stable ids: regenerating gives the same file
-    notebook = new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    return notebook
+    return assemble(cells, "cell")
 
 
-def render() -> str:
-    return nbformat.writes(build()) + "\n"
+def write_notebook(out_dir: str | Path) -> Path:
+    return write(build_notebook(), out_dir, FILENAME)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT), help="folder to write")
+    print(f"wrote {write_notebook(parser.parse_args().out)}")
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOK
-    target.write_text(render(), encoding="utf-8")
-    print(f"wrote {target}")
+    main()

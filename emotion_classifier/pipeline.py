@@ -101,6 +101,29 @@ def model_names(config: PipelineConfig) -> list[str]:
     return names
 
 
+def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -> Path | None:
+    """Write ``models_dir/fusion.json``: of the fusions prediction can apply, the one this run scored
+    best, so that ``emotion predict`` uses what the report shows to work.
+
+    Without any scored fusion (None returned) a ``fusion.json`` left there by an earlier run is
+    removed: it described the models this run has just replaced.
+    """
+    from emotion_classifier.predict import FUSION_FILE, choose_prediction_fusion, save_fusion_weights
+
+    late = [m for m in trained if m in config.modalities]
+    choice = choose_prediction_fusion(config.run_root, late, early_fusion="early_fusion" in trained)
+    if choice is None:
+        stale = Path(config.models_dir) / FUSION_FILE
+        if stale.is_file():
+            stale.unlink()
+            _log(f"removed {stale} (an earlier run's choice)")
+        _log("no fusion was scored: prediction averages the models with equal weights")
+        return None
+    path = save_fusion_weights(config.models_dir, **choice)
+    _log(f"{path}: {choice['reason']}")
+    return path
+
+
 def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True) -> Path:
     """Run every stage and return the path of ``report.md``; writes the configuration first."""
     from emotion_classifier.features import prepare
@@ -128,6 +151,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     late = {m: d for m, d in run_dirs.items() if m in config.modalities}
     if len(late) >= 2:
         _timed("fusion", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))
+    record_prediction_fusion(config, tuple(run_dirs))
     report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"))
     (root / "timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
     _log(f"report: {report} (and {Path(report).with_suffix('.html')})")

@@ -4,8 +4,10 @@ A new recording must reach each model exactly as its training rows did, or the m
 was never trained on. So every input goes through the same code as `prepare` with the settings the
 model's sidecar recorded from the artifacts manifest: `clean_transcript` and the same tokeniser for
 text, the same audio feature function and settings (converting to 16 kHz mono, with a warning), and
-the same bio reader and per-segment features. The modalities are then combined by soft voting, with
-the weights of ``fusion.json`` when one was saved (equal weights otherwise).
+the same bio reader and per-segment features. The modalities are then combined as ``fusion.json``
+says (``emotion run`` writes there the method with the best out-of-fold macro-F1): the early-fusion
+network fed every part at once, or the weighted average of the single models' outputs (equal weights
+when the file is absent).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import librosa
@@ -23,16 +25,24 @@ import pandas as pd
 from emotion_classifier.datasets import clean_transcript, read_bio_file, read_transcript
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig
-from emotion_classifier.features.audio import wav_features
+from emotion_classifier.features.audio import AudioSettings, wav_features
 from emotion_classifier.features.bio import PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize
+from emotion_classifier.fusion.early import FusionRow
 from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.training.estimators import MODALITIES, ModalityModel, Prediction, load_model
+from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES, ModalityModel, Prediction, load_model
 from emotion_classifier.training.metrics import PROBA_COLUMNS, TARGETS
+from emotion_classifier.training.runs import RunPaths
 from emotion_classifier.training.train import H5_NAMES
 
 FUSION_FILE = "fusion.json"
+LATE_METHODS: tuple[str, ...] = ("soft_vote", "weighted_vote")
+"""Late-fusion methods prediction applies (a weighted average of the single models' outputs)."""
+PREDICTION_METHODS: tuple[str, ...] = (*LATE_METHODS, EARLY_FUSION)
+"""What ``fusion.json`` may choose. Stacking is not among them: its stackers are fitted per fold on
+validation predictions of that fold's models, and no such stacker exists for the final models."""
+SELECTION_METRIC = "macro_f1"
 BIO_SIGNALS: dict[str, str] = {"eda": "EDA", "temp": "TEMP", "ibi": "IBI", "ecg": "ECG"}
 """Keyword (and CSV column) of each bio file -> the signal the bio reader reads from it."""
 INPUT_COLUMNS: tuple[str, ...] = ("wav", "text", "txt", *BIO_SIGNALS, "segment_id")
@@ -78,30 +88,48 @@ def _model_files(folder: Path, modality: str) -> str | None:
     return None
 
 
-def read_fusion_weights(folder: str | Path, modalities: tuple[str, ...]) -> dict[str, float]:
-    """Soft-vote weights from ``fusion.json`` (``{"weights": {modality: w}}``), equal when absent.
+@dataclass
+class FusionChoice:
+    """How the loaded models are combined (``fusion.json``).
 
-    A modality the file does not name gets weight 0; weights are renormalised per recording over
-    the modalities it has, so they need not sum to one.
+    ``method`` is one of `PREDICTION_METHODS`; ``weights`` are the modality weights of the late method
+    ``late_method``, applied when ``method`` is a vote, or when it is ``early_fusion`` and the folder
+    holds no early-fusion model. Missing modalities weigh 0; weights are renormalised per recording.
     """
+
+    method: str = "soft_vote"
+    weights: dict[str, float] = field(default_factory=dict)
+    late_method: str = "soft_vote"
+
+
+def read_fusion_choice(folder: str | Path, modalities: tuple[str, ...]) -> FusionChoice:
+    """``fusion.json`` of a models folder; without one, a soft vote (equal weights) of ``modalities``."""
     path = Path(folder) / FUSION_FILE
+    equal = dict.fromkeys(modalities, 1.0 / len(modalities)) if modalities else {}
     if not path.is_file():
-        return dict.fromkeys(modalities, 1.0 / len(modalities))
+        return FusionChoice("soft_vote", equal)
     try:
-        weights = json.loads(path.read_text(encoding="utf-8"))["weights"]
-        values = {m: float(weights.get(m, 0.0)) for m in modalities}
+        record = json.loads(path.read_text(encoding="utf-8"))
+        weights = {m: float(record["weights"].get(m, 0.0)) for m in modalities}
+        method = record.get("method", "soft_vote")
+        late_method = record.get("late_method", method if method in LATE_METHODS else "soft_vote")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f'expected {{"weights": {{modality: number}}}} ({exc})', path) from None
-    if any(v < 0 for v in values.values()) or not any(v > 0 for v in values.values()):
-        raise InputError(f"weights must be >= 0 and one of {list(modalities)} positive, got {values}", path)
-    return values
+        raise InputError(f'expected {{"method": ..., "weights": {{modality: number}}}} ({exc})', path) from None
+    if method not in PREDICTION_METHODS or late_method not in LATE_METHODS:
+        raise InputError(f"method must be one of {list(PREDICTION_METHODS)} and late_method one of "
+                         f"{list(LATE_METHODS)}, got {method!r} and {late_method!r}", path)  # fmt: skip
+    if modalities and (any(v < 0 for v in weights.values()) or not any(v > 0 for v in weights.values())):
+        raise InputError(f"weights must be >= 0 and one of {list(modalities)} positive, got {weights}", path)
+    return FusionChoice(method, weights, late_method)
 
 
-def save_fusion_weights(folder: str | Path, weights: Mapping[str, float], method: str = "soft_vote") -> Path:
-    """Write ``fusion.json`` next to the models (e.g. the weights a weighted vote chose)."""
+def save_fusion_weights(folder: str | Path, weights: Mapping[str, float], method: str = "soft_vote",
+                        **details) -> Path:  # fmt: skip
+    """Write ``fusion.json`` next to the models (e.g. the weights a weighted vote chose); ``details``
+    (``late_method``, the scores behind a choice, why) are kept in it as given."""
     path = Path(folder) / FUSION_FILE
-    record = {"method": method, "weights": {m: float(w) for m, w in weights.items()}}
-    path.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    record = {"method": method, "weights": {m: float(w) for m, w in weights.items()}, **details}
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
 
 
@@ -120,13 +148,90 @@ def fold_mean_weights(method_dir: str | Path) -> dict[str, float]:
     return pd.DataFrame([fold["weights"] for fold in folds]).fillna(0.0).mean().to_dict()
 
 
+def oof_score(run_dir: str | Path, metric: str = SELECTION_METRIC) -> float | None:
+    """The out-of-fold mean over folds of ``metric`` in a run's ``metrics.json`` (None when absent)."""
+    path = RunPaths(Path(run_dir)).metrics
+    if not path.is_file():
+        return None
+    value = json.loads(path.read_text(encoding="utf-8")).get("summary", {}).get(metric, {}).get("mean")
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def choose_prediction_fusion(run_root: str | Path, modalities: Sequence[str], early_fusion: bool = True) -> dict | None:
+    """The ``fusion.json`` record (`save_fusion_weights` arguments) for the final models of one run.
+
+    Among what prediction can apply, a soft vote, a weighted vote with the fold-mean weights, and the
+    early-fusion network when it was trained (``early_fusion``), the one with the best out-of-fold
+    macro-F1 mean; ties go to the simpler method. None when the run scored none of them. The
+    report's numbers stay per method: this only decides what `EmotionClassifier` uses.
+    """
+    root = Path(run_root)
+    folders = {method: root / "fusion" / method for method in LATE_METHODS}
+    if early_fusion:
+        folders[EARLY_FUSION] = root / EARLY_FUSION
+    scores = {method: score for method, folder in folders.items() if (score := oof_score(folder)) is not None}
+    if not scores:
+        return None
+    late_scores = {method: scores[method] for method in LATE_METHODS if method in scores}
+    late = max(late_scores, key=late_scores.get) if late_scores else "soft_vote"
+    equal = dict.fromkeys(modalities, 1 / max(len(modalities), 1))
+    weights = fold_mean_weights(folders[late]) if late == "weighted_vote" else equal
+    best = max(scores, key=scores.get)
+    others = ", ".join(f"{m} {v:.3f}" for m, v in scores.items() if m != best)
+    reason = (f"{best} has the best out-of-fold {SELECTION_METRIC} (mean over folds {scores[best]:.3f}"
+              f"{'; ' + others if others else ''}), so prediction uses it; the report's numbers are per "
+              "method, this choice only decides what `emotion predict` applies (stacking is not applied at "
+              "prediction: its stackers belong to the fold models)")  # fmt: skip
+    return {"weights": weights, "method": best, "late_method": late, "metric": SELECTION_METRIC,
+            "scores": scores, "reason": reason, "run": str(root)}  # fmt: skip
+
+
 def _prepare_config(model: ModalityModel, where: Path) -> PrepareConfig:
     """The preprocessing settings the model was trained with (its sidecar's copy of the manifest)."""
     settings = model.preprocessing_
     known = {f.name for f in fields(PrepareConfig)}
     if not settings:
-        warnings.warn(f"{where}: the sidecar records no preprocessing settings; using the defaults", stacklevel=3)
+        warnings.warn(f"{where}: the sidecar records no preprocessing settings; using the defaults", stacklevel=4)
     return PrepareConfig(**{k: v for k, v in settings.items() if k in known})
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What turns a recording into one modality's raw input for a model, as its training rows were made:
+    the tokeniser and stop words (or the transcript itself for sentence embeddings), the audio
+    settings, the bio feature columns in the model's order.
+
+    Frozen, so models trained on the same artifacts (the single models and the early-fusion network
+    of one run) share one reading of each file.
+    """
+
+    modality: str
+    tokenizer: str = ""
+    stopwords: str | None = None
+    sentence: bool = False
+    audio: AudioSettings | None = None
+    bio_names: tuple[str, ...] = ()
+
+
+def input_specs(model: ModalityModel, where: Path) -> dict[str, InputSpec]:
+    """The `InputSpec` of each part a model reads: its modality, or every part of an early-fusion model."""
+    config = _prepare_config(model, where)
+    if model.modality == EARLY_FUSION:  # its feature names are `part:name`, as early_fusion_inputs writes them
+        parts = tuple(model.encoder_.encoders)
+        bio_names = tuple(n.removeprefix("bio:") for n in model.feature_names_ if n.startswith("bio:"))
+    else:
+        parts, bio_names = (model.modality,), tuple(model.feature_names_)
+    specs = {}
+    for part in parts:
+        if part == "text" and model.config.text_encoder == "sentence":
+            specs[part] = InputSpec(part, sentence=True)
+        elif part == "text":
+            specs[part] = InputSpec(part, tokenizer=config.tokenizer, stopwords=config.stopwords)
+        elif part == "speech":
+            specs[part] = InputSpec(part, audio=config.audio_settings())
+        else:
+            specs[part] = InputSpec(part, bio_names=bio_names)
+    return specs
 
 
 def transcript_of(recording: Recording) -> str:
@@ -139,17 +244,17 @@ def transcript_of(recording: Recording) -> str:
     return clean_transcript(recording.text or "")
 
 
-def wav_frames(path: str | Path, config: PrepareConfig) -> np.ndarray:
+def wav_frames(path: str | Path, settings: AudioSettings) -> np.ndarray:
     """The wav's feature frames; a conversion to the training rate or to mono is warned about."""
     path = Path(path)
     if not path.is_file():
         raise AudioError("wav file not found", path)
     try:
-        frames, _, conversions = wav_features(path, config.audio_settings())
+        frames, _, conversions = wav_features(path, settings)
     except librosa.util.exceptions.ParameterError as exc:
         raise AudioError(f"cannot compute audio features ({exc})", path) from None
     for conversion in conversions:
-        warnings.warn(f"{path}: {conversion} (the models were trained on {config.sample_rate} Hz mono)",
+        warnings.warn(f"{path}: {conversion} (the models were trained on {settings.sample_rate} Hz mono)",
                       stacklevel=2)  # fmt: skip
     return frames
 
@@ -193,54 +298,95 @@ def _read_bio(path: str, signal: str):
 
 
 class EmotionClassifier:
-    """The final modality models of a folder, combined by soft voting, for recordings outside any corpus."""
+    """The final models of a folder, combined as ``fusion.json`` chose, for recordings outside any corpus.
+
+    ``models`` are the single-modality models (text, speech, bio); ``early_fusion`` the early-fusion
+    network. ``method`` ``early_fusion`` feeds the recording's parts to that network (a missing part
+    is what its presence flags are for); ``soft_vote``/``weighted_vote`` average the single models'
+    outputs with ``weights`` (equal when None). The single models' own outputs are always reported
+    (``per_modality``), whichever method decides. ``specs`` holds, per loaded model, the `InputSpec`
+    of each part it reads.
+    """
 
     def __init__(self, models: Mapping[str, ModalityModel], weights: Mapping[str, float] | None = None,
-                 folder: str | Path = "."):  # fmt: skip
-        if not models:
-            raise InputError(f"no models (expected some of {', '.join(MODALITIES)})", folder)
+                 folder: str | Path = ".", *, early_fusion: ModalityModel | None = None,
+                 method: str | None = None):  # fmt: skip
         self.models = dict(models)
         self.folder = Path(folder)
+        if not self.models and early_fusion is None:
+            raise InputError(f"no models (expected some of {', '.join((*MODALITIES, EARLY_FUSION))})", folder)
+        self.early_fusion = early_fusion
+        self.method = method or (EARLY_FUSION if early_fusion is not None else "soft_vote")
+        if self.method not in PREDICTION_METHODS or (self.method == EARLY_FUSION) != (early_fusion is not None):
+            raise ValueError(f"method must be one of {PREDICTION_METHODS}, early_fusion with its model only; "
+                             f"got {self.method!r}")  # fmt: skip
         names = tuple(self.models)
-        self.weights = dict(weights) if weights else dict.fromkeys(names, 1.0 / len(names))
-        self.configs = {m: _prepare_config(model, self.folder / m) for m, model in self.models.items()}
+        self.weights = dict(weights) if weights else dict.fromkeys(names, 1.0 / max(len(names), 1))
+        readers = {**self.models, **({EARLY_FUSION: early_fusion} if early_fusion is not None else {})}
+        self.specs = {name: input_specs(model, self.folder / name) for name, model in readers.items()}
 
     @classmethod
     def load(cls, models_dir: str | Path) -> EmotionClassifier:
-        """Every modality model in ``models_dir`` (``M.keras`` + ``M.json``, or the legacy h5 names)
-        and ``fusion.json`` when present."""
+        """Every single-modality model in ``models_dir`` (``M.keras`` + ``M.json``, or the legacy h5
+        names), ``fusion.json`` when present, and the early-fusion model when that file chooses it.
+
+        A choice of ``early_fusion`` without its model falls back, with a warning, to the late
+        method the file also records.
+        """
         folder = Path(models_dir)
         if not folder.is_dir():
             raise InputError("models folder not found", folder)
         stems = {m: _model_files(folder, m) for m in MODALITIES}
         models = {m: load_model(folder, stem) for m, stem in stems.items() if stem}
-        if not models:
+        choice = read_fusion_choice(folder, tuple(models))
+        early, method = None, choice.method
+        if method == EARLY_FUSION:
+            stem = _model_files(folder, EARLY_FUSION)
+            early = load_model(folder, stem) if stem else None
+            if early is None:
+                warnings.warn(f"{folder / FUSION_FILE}: chooses early_fusion, but the folder holds no early-fusion "
+                              f"model; using {choice.late_method}", stacklevel=2)  # fmt: skip
+                method = choice.late_method
+        if not models and early is None:
             wanted = ", ".join(f"{m}.keras + {m}.json" for m in MODALITIES)
             raise InputError(f"no models in this folder (expected some of {wanted})", folder)
-        return cls(models, read_fusion_weights(folder, tuple(models)), folder)
+        return cls(models, choice.weights, folder, early_fusion=early, method=method)
 
     @property
     def modalities(self) -> tuple[str, ...]:
-        return tuple(self.models)
+        """The modalities the deciding model(s) read."""
+        names = self.specs[EARLY_FUSION] if self.early_fusion is not None else self.models
+        return tuple(m for m in MODALITIES if m in names)
+
+    @property
+    def note(self) -> str:
+        """What a prediction here lacks compared with the evaluation path ('' when nothing)."""
+        window = int(self.early_fusion.config.context_window) if self.early_fusion is not None else 0
+        if not window:
+            return ""
+        return (f"the early-fusion network was trained with the {window} preceding segment(s) of each dialogue as "
+                "context; a single recording has none, so it is predicted like the first segment of a dialogue")
 
     # -- turning files into model inputs -------------------------------------------------------
-    def _text_input(self, recording: Recording):
+    @staticmethod
+    def _text_input(recording: Recording, spec: InputSpec):
         text = transcript_of(recording)
         if not text:
             return None, "no transcript given" if not (recording.txt or recording.text) else "empty transcript"
-        model, config = self.models["text"], self.configs["text"]
-        if model.config.text_encoder == "sentence":
+        if spec.sentence:
             return text, ""
-        tokens = tokenize([text], config.tokenizer, resolve_stopwords(config.stopwords))[0]
+        tokens = tokenize([text], spec.tokenizer, resolve_stopwords(spec.stopwords))[0]
         return (tokens, "") if tokens else (None, "no tokens left after cleaning")
 
-    def _speech_input(self, recording: Recording):
+    @staticmethod
+    def _speech_input(recording: Recording, spec: InputSpec):
         if not recording.wav:
             return None, "no wav given"
-        frames = wav_frames(recording.wav, self.configs["speech"])
+        frames = wav_frames(recording.wav, spec.audio)
         return (frames, "") if len(frames) else (None, "wav too short for one frame")
 
-    def _bio_inputs(self, recordings: Sequence[Recording]) -> dict[int, tuple]:
+    @staticmethod
+    def _bio_inputs(recordings: Sequence[Recording], spec: InputSpec) -> list:
         """(row or None, reason) of each recording, or its error; recordings sharing files share one read."""
         groups: dict[tuple, list[int]] = {}
         for i, recording in enumerate(recordings):
@@ -248,80 +394,113 @@ class EmotionClassifier:
         found = {}
         for files, members in groups.items():
             try:
-                rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members],
-                                                 self.models["bio"].feature_names_)  # fmt: skip
+                rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members], spec.bio_names)
             except InputError as exc:
                 found.update(dict.fromkeys(members, exc))
                 continue
             found.update({i: (None if r else row, r) for i, row, r in zip(members, rows, reasons, strict=True)})
-        return found
+        return [found[i] for i in range(len(recordings))]
+
+    def _read(self, spec: InputSpec, recordings: Sequence[Recording]) -> list:
+        """Each recording's (raw input or None, reason), or the `InputError` reading it raised."""
+        if spec.modality == "bio":
+            return self._bio_inputs(recordings, spec)
+        reader = self._text_input if spec.modality == "text" else self._speech_input
+        return [_attempt(reader, recording, spec) for recording in recordings]
 
     def model_inputs(self, recordings: Sequence[Recording]) -> tuple[list[dict], list[dict], list]:
-        """Per recording: each usable modality's raw model input, why each other modality is not used,
-        and the `InputError` that stopped it (None when there was none)."""
-        readers = {"text": self._text_input, "speech": self._speech_input}
-        bio = self._bio_inputs(recordings) if "bio" in self.models else {}
+        """Per recording: each loaded model's raw inputs (``{model: {part: input}}``, usable parts only),
+        why each modality has no usable input, and the `InputError` that stopped it (None when none).
+
+        Each distinct `InputSpec` is read once, however many models share it.
+        """
+        unique = list(dict.fromkeys(spec for specs in self.specs.values() for spec in specs.values()))
+        outcomes = {spec: self._read(spec, recordings) for spec in unique}
         inputs, skipped, errors = [], [], []
-        for i, recording in enumerate(recordings):
-            given, missing, error = {}, {}, None
-            for modality in self.models:
-                outcome = bio[i] if modality == "bio" else _attempt(readers[modality], recording)
-                if isinstance(outcome, InputError):
-                    error = outcome
-                    break
-                value, reason = outcome
-                if value is None:
-                    missing[modality] = reason
-                else:
-                    given[modality] = value
-            inputs.append({} if error else given)
-            skipped.append({} if error else missing)
+        for i in range(len(recordings)):
+            found = {spec: outcome[i] for spec, outcome in outcomes.items()}
+            error = next((o for o in found.values() if isinstance(o, InputError)), None)
             errors.append(error)
+            if error is not None:
+                inputs.append({})
+                skipped.append({})
+                continue
+            inputs.append({
+                name: {part: found[spec][0] for part, spec in specs.items() if found[spec][0] is not None}
+                for name, specs in self.specs.items()
+            })  # fmt: skip
+            # reversed: where models' specs of one modality differ, the first one's reason is kept
+            missing = {spec.modality: reason for spec, (value, reason) in reversed(found.items()) if value is None}
+            skipped.append({m: missing[m] for m in MODALITIES if m in missing})
         return inputs, skipped, errors
+
+    def _used(self, given: Mapping[str, dict]) -> list[str]:
+        """The modalities the deciding model(s) got for one recording."""
+        if self.early_fusion is not None:
+            return [m for m in MODALITIES if m in given.get(EARLY_FUSION, {})]
+        return [m for m in self.modalities if given.get(m)]
 
     # -- prediction ----------------------------------------------------------------------------
     def _predict_inputs(self, inputs: list[dict]) -> dict[str, np.ndarray]:
         """Per-modality and fused probabilities/ratings for many recordings' model inputs."""
-        n, names = len(inputs), self.modalities
+        n, names = len(inputs), tuple(self.models)
         proba = np.full((n, len(names), len(EMOTIONS)), np.nan)
         ratings = {t: np.full((n, len(names)), np.nan) for t in TARGETS}
         for j, modality in enumerate(names):
-            rows = [i for i, given in enumerate(inputs) if modality in given]
+            rows = [i for i, given in enumerate(inputs) if given.get(modality)]
             if not rows:
                 continue
-            part = self.models[modality].predict_raw([inputs[i][modality] for i in rows])
+            part = self.models[modality].predict_raw([inputs[i][modality][modality] for i in rows])
             proba[rows, j] = part.proba
             for target in TARGETS:
                 ratings[target][rows, j] = getattr(part, target)
-        weights = np.array([self.weights.get(m, 0.0) for m in names])
-        fused = {"proba": weighted_average(proba, weights), "per_modality": proba, **ratings}
-        fused.update({f"fused_{t}": weighted_average(ratings[t], weights) for t in TARGETS})
-        return fused
+        out = {"per_modality": proba, **ratings}
+        if self.early_fusion is not None:
+            fused = self._early_fusion_outputs(inputs)
+        else:
+            weights = np.array([self.weights.get(m, 0.0) for m in names])
+            fused = Prediction(weighted_average(proba, weights),
+                               *(weighted_average(ratings[t], weights) for t in TARGETS))  # fmt: skip
+        out.update({"proba": fused.proba, **{f"fused_{t}": getattr(fused, t) for t in TARGETS}})
+        return out
+
+    def _early_fusion_outputs(self, inputs: list[dict]) -> Prediction:
+        """The early-fusion network on each recording's parts, without dialogue context (NaN rows without any part)."""
+        result = Prediction.empty(len(inputs))
+        rows = [i for i, given in enumerate(inputs) if given.get(EARLY_FUSION)]
+        if rows:
+            part = self.early_fusion.predict_raw([FusionRow(inputs[i][EARLY_FUSION]) for i in rows])
+            result.proba[rows], result.valence[rows], result.arousal[rows] = part.proba, part.valence, part.arousal
+        return result
 
     def predict(self, wav=None, text=None, txt=None, eda=None, temp=None, ibi=None, ecg=None,
                 segment_id=None) -> dict:  # fmt: skip
-        """Emotion, the 7 probabilities (EMOTIONS order), valence, arousal and the modalities used.
+        """Emotion, the 7 probabilities (EMOTIONS order), valence, arousal, the modalities used, the
+        fusion ``method`` and a ``note`` on what the prediction lacks ('' when nothing).
 
         Raises `InputError` (naming the file) for a missing or undecodable input, and when no
-        modality of the loaded models can be used.
+        modality of the deciding model(s) can be used.
         """
         recording = Recording(wav, text, txt, eda, temp, ibi, ecg, segment_id)
         [inputs], [skipped], [error] = self.model_inputs([recording])
         if error is not None:
             raise error
-        if not inputs:
+        used = self._used(inputs)
+        if not used:
             reasons = "; ".join(f"{m}: {r}" for m, r in skipped.items())
             raise InputError(f"no usable input for the loaded models ({reasons})", recording.wav or recording.txt)
         out = self._predict_inputs([inputs])
         per_modality = {
             m: _result(out["per_modality"][0, j], out["valence"][0, j], out["arousal"][0, j])
-            for j, m in enumerate(self.modalities) if m in inputs
+            for j, m in enumerate(self.models) if inputs.get(m)
         }  # fmt: skip
         return {
             **_result(out["proba"][0], out["fused_valence"][0], out["fused_arousal"][0]),
-            "modalities": [m for m in self.modalities if m in inputs],
+            "modalities": used,
             "skipped": skipped,
             "per_modality": per_modality,
+            "method": self.method,
+            "note": self.note,
         }
 
     def predict_many(self, inputs: pd.DataFrame | str | Path) -> pd.DataFrame:
@@ -342,7 +521,7 @@ class EmotionClassifier:
             model_inputs[i], skipped[i] = inputs_i, "; ".join(f"{m}: {r}" for m, r in missing_i.items())
             if error is not None:
                 errors[i] = str(error)
-            elif not inputs_i:
+            elif not self._used(inputs_i):
                 errors[i] = f"no usable input: {skipped[i]}"
         out = self._predict_inputs(model_inputs)
         result = table.copy()
@@ -351,9 +530,11 @@ class EmotionClassifier:
             result[column] = out["proba"][:, j]
         for target in TARGETS:
             result[target] = out[f"fused_{target}"]
-        result["modalities"] = ["+".join(m for m in self.modalities if m in given) for given in model_inputs]
+        result["modalities"] = ["+".join(self._used(given)) for given in model_inputs]
         result["skipped"] = skipped
         result["error"] = errors
+        result["method"] = self.method
+        result["note"] = self.note
         return result
 
 
@@ -374,6 +555,8 @@ def format_prediction(result: Mapping) -> str:
         f"probabilities: {probabilities}",
         f"valence: {result['valence']:.2f}  arousal: {result['arousal']:.2f}  (1-5)",
         f"modalities: {', '.join(result['modalities'])}" + (f"  (not used: {unused})" if unused else ""),
+        f"fusion: {result['method']}",
+        *([f"note: {result['note']}"] if result.get("note") else []),
     ])  # fmt: skip
 
 

@@ -1,10 +1,13 @@
 """Prediction on new recordings: the same numbers as the evaluation path, from files alone.
 
-Three small models are trained on a generated corpus and saved like ``train_modality`` saves the
-final models; every test then predicts from the corpus files (wav, txt, bio) and compares with the
-saved models applied to the artifacts rows of the same segments.
+Three small models and an early-fusion network are trained on a generated corpus and saved like
+``train_modality`` saves the final models; every test then predicts from the corpus files (wav, txt,
+bio) and compares with the saved models applied to the artifacts rows of the same segments. The
+early-fusion network reads one preceding segment (``context_window=1``): a new recording has no
+dialogue, so its prediction must equal the evaluation path exactly for a dialogue's first segment.
 """
 
+import dataclasses
 import json
 import shutil
 
@@ -18,15 +21,25 @@ from emotion_classifier.datasets import bio_files_for
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
+from emotion_classifier.fusion.early import FusionRow, context_positions
 from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.pipeline import PipelineConfig, record_prediction_fusion
 from emotion_classifier.predict import (
     FUSION_FILE,
     EmotionClassifier,
     bio_feature_rows,
+    choose_prediction_fusion,
     fold_mean_weights,
     save_fusion_weights,
 )
-from emotion_classifier.training.estimators import MODALITIES, TrainConfig, make_model, modality_inputs
+from emotion_classifier.training.estimators import (
+    EARLY_FUSION,
+    MODALITIES,
+    ModalityModel,
+    TrainConfig,
+    make_model,
+    modality_inputs,
+)
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
 ATOL = 1e-5
@@ -34,17 +47,19 @@ ATOL = 1e-5
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """(artifacts, modality inputs, models folder): one tiny model per modality, sessions 1-2 / 3."""
+    """(artifacts, inputs, models folder): one tiny model per modality and an early-fusion network with
+    one segment of context, sessions 1-2 / 3 (no fusion.json: the late soft vote)."""
     root = tmp_path_factory.mktemp("predict")
     generate_corpus(root / "corpus", corpus="kemdy19", sessions=3, seed=1)
     prepare(root / "corpus", root / "artifacts", PrepareConfig(jobs=1), progress=False)
     artifacts = load_artifacts(root / "artifacts")
     config = TrainConfig(epochs=2, units=8, filters=8, embedding_dim=8, hidden_units=(16,), vocab_min_count=1)
+    configs = {**dict.fromkeys(MODALITIES, config), EARLY_FUSION: dataclasses.replace(config, context_window=1)}
     sessions = artifacts.table["session"].to_numpy()
     inputs = {}
-    for modality in MODALITIES:
+    for modality, settings in configs.items():
         inputs[modality] = modality_inputs(artifacts, modality)
-        model = make_model(modality, config)
+        model = make_model(modality, settings)
         model.fit(inputs[modality], np.flatnonzero(sessions < 3), np.flatnonzero(sessions == 3))
         model.save(root / "models", modality)
     return artifacts, inputs, root / "models"
@@ -53,6 +68,19 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def classifier(trained):
     return EmotionClassifier.load(trained[2])
+
+
+@pytest.fixture(scope="module")
+def early_models(trained, tmp_path_factory):
+    """A copy of the models folder whose fusion.json chooses the early-fusion network."""
+    folder = shutil.copytree(trained[2], tmp_path_factory.mktemp("early") / "models")
+    save_fusion_weights(folder, dict.fromkeys(MODALITIES, 1.0), method=EARLY_FUSION, late_method="soft_vote")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def early_classifier(early_models):
+    return EmotionClassifier.load(early_models)
 
 
 def _complete_rows(artifacts, inputs) -> np.ndarray:
@@ -79,6 +107,7 @@ def test_prediction_from_files_equals_the_evaluation_path(trained, classifier):
     for i in rows:
         result = classifier.predict(**_files(artifacts, i))
         assert result["modalities"] == list(MODALITIES) and result["skipped"] == {}
+        assert result["method"] == "soft_vote" and result["note"] == ""
         expected = {m: classifier.models[m].predict(inputs[m], [i]) for m in MODALITIES}
         for m, prediction in expected.items():
             np.testing.assert_allclose(_vector(result["per_modality"][m]["probabilities"]), prediction.proba[0],
@@ -236,3 +265,108 @@ def test_fold_mean_weights_of_a_weighted_vote(tmp_path):
     (tmp_path / "weights.json").write_text(json.dumps({"method": "stacking", "folds": [{"fold": 0, "coef": []}]}))
     with pytest.raises(InputError, match="weights.json"):
         fold_mean_weights(tmp_path)
+
+
+def test_early_fusion_prediction_equals_the_evaluation_path(trained, early_classifier):
+    artifacts, inputs, _ = trained
+    first = context_positions(artifacts.table, 1)[:, 0] == -1  # no preceding segment, as a new recording
+    rows = np.intersect1d(_complete_rows(artifacts, inputs), np.flatnonzero(first))[:2]
+    assert rows.size == 2 and early_classifier.method == EARLY_FUSION
+    network = early_classifier.early_fusion
+    for i in rows:
+        result = early_classifier.predict(**_files(artifacts, i))
+        expected = network.predict(inputs[EARLY_FUSION], [i])
+        np.testing.assert_allclose(_vector(result["probabilities"]), expected.proba[0], atol=ATOL)
+        assert result["valence"] == pytest.approx(expected.valence[0], abs=ATOL)
+        assert result["arousal"] == pytest.approx(expected.arousal[0], abs=ATOL)
+        assert result["emotion"] == EMOTIONS[int(np.argmax(expected.proba[0]))]
+        assert result["method"] == EARLY_FUSION and result["modalities"] == list(MODALITIES)
+        assert "preceding segment" in result["note"]
+        single = early_classifier.models["text"].predict(inputs["text"], [i]).proba[0]  # still reported
+        np.testing.assert_allclose(_vector(result["per_modality"]["text"]["probabilities"]), single, atol=ATOL)
+
+
+def test_early_fusion_reads_a_missing_part_through_its_presence_flag(trained, early_classifier):
+    artifacts, inputs, _ = trained
+    i = _complete_rows(artifacts, inputs)[0]
+    result = early_classifier.predict(txt=artifacts.table.iloc[i]["txt_path"])
+    assert result["modalities"] == ["text"] and set(result["skipped"]) == {"speech", "bio"}
+    alone = early_classifier.early_fusion.predict_raw([FusionRow({"text": inputs["text"].x[i]})])
+    np.testing.assert_allclose(_vector(result["probabilities"]), alone.proba[0], atol=ATOL)
+    both = early_classifier.predict(**_files(artifacts, i))
+    assert not np.allclose(_vector(both["probabilities"]), alone.proba[0])  # speech and bio do count
+
+
+def test_early_fusion_in_batches_and_on_the_command_line(trained, early_classifier, early_models, tmp_path, capsys):
+    artifacts, inputs, _ = trained
+    rows = _complete_rows(artifacts, inputs)[:2]
+    records = [_files(artifacts, i) for i in rows]
+    table = early_classifier.predict_many(pd.DataFrame(records))
+    assert table["method"].eq(EARLY_FUSION).all() and table["modalities"].eq("text+speech+bio").all()
+    for k, record in enumerate(records):
+        single = early_classifier.predict(**record)
+        np.testing.assert_allclose(table.loc[k, list(PROBA_COLUMNS)].to_numpy(dtype=float),
+                                   _vector(single["probabilities"]), atol=ATOL)  # fmt: skip
+    assert main(["predict", "--models", str(early_models), *[f"--{k}={v}" for k, v in records[0].items()]]) == 0
+    printed = capsys.readouterr().out
+    assert "fusion: early_fusion" in printed and "note: " in printed and "preceding segment" in printed
+
+
+def test_small_inputs_skip_the_batch_pipeline_with_identical_results(trained, early_classifier, monkeypatch):
+    artifacts, inputs, _ = trained
+    rows = _complete_rows(artifacts, inputs)[:5]
+    models = {**early_classifier.models, EARLY_FUSION: early_classifier.early_fusion}
+    direct = {}
+    for name, model in models.items():
+        assert len(rows) <= model.direct_call_rows
+        direct[name] = model.predict(inputs[name], rows)
+    monkeypatch.setattr(ModalityModel, "direct_call_rows", 0)  # every call through keras Model.predict
+    for name, model in models.items():
+        batched = model.predict(inputs[name], rows)
+        np.testing.assert_allclose(direct[name].proba, batched.proba, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(direct[name].arousal, batched.arousal, rtol=0, atol=1e-6)
+
+
+def _fake_run(root, scores: dict) -> None:
+    """A run folder holding only what the choice reads: metrics.json per method, weighted-vote weights."""
+    folders = {EARLY_FUSION: root / EARLY_FUSION, **{m: root / "fusion" / m for m in ("soft_vote", "weighted_vote")}}
+    for method, score in scores.items():
+        folders[method].mkdir(parents=True)
+        (folders[method] / "metrics.json").write_text(json.dumps({"summary": {"macro_f1": {"mean": score}}}))
+    folds = [{"fold": 0, "weights": {"text": 0.5, "speech": 0.5, "bio": 0.0}},
+             {"fold": 1, "weights": {"text": 1.0, "speech": 0.0, "bio": 0.0}}]  # fmt: skip
+    (folders["weighted_vote"] / "weights.json").write_text(json.dumps({"folds": folds}))
+
+
+def test_the_run_records_its_best_fusion_and_prediction_honours_it(trained, tmp_path):
+    artifacts, inputs, models = trained
+    _fake_run(tmp_path / "runs" / "r", {"soft_vote": 0.50, "weighted_vote": 0.55, EARLY_FUSION: 0.60})
+    choice = choose_prediction_fusion(tmp_path / "runs" / "r", MODALITIES)
+    assert choice["method"] == EARLY_FUSION and choice["late_method"] == "weighted_vote"
+    assert choice["scores"] == {"soft_vote": 0.50, "weighted_vote": 0.55, EARLY_FUSION: 0.60}
+    assert choice["weights"] == pytest.approx({"text": 0.75, "speech": 0.25, "bio": 0.0})
+    assert "early_fusion" in choice["reason"] and "0.600" in choice["reason"]
+    without = choose_prediction_fusion(tmp_path / "runs" / "r", MODALITIES, early_fusion=False)
+    assert without["method"] == "weighted_vote"
+
+    folder = shutil.copytree(models, tmp_path / "models")
+    config = PipelineConfig(runs_dir=tmp_path / "runs", run_name="r", models_dir=folder)
+    written = json.loads(record_prediction_fusion(config, (*MODALITIES, EARLY_FUSION)).read_text())
+    assert written["method"] == EARLY_FUSION and written["reason"] == choice["reason"]
+    assert EmotionClassifier.load(folder).method == EARLY_FUSION
+    i = _complete_rows(artifacts, inputs)[0]
+    for early in (folder / "early_fusion.json", folder / "early_fusion.keras"):
+        early.unlink()
+    with pytest.warns(UserWarning, match="no early-fusion model"):
+        fallback = EmotionClassifier.load(folder)
+    assert fallback.method == "weighted_vote" and fallback.early_fusion is None
+    result = fallback.predict(**_files(artifacts, i))
+    fused = 0.75 * _vector(result["per_modality"]["text"]["probabilities"]) + 0.25 * _vector(
+        result["per_modality"]["speech"]["probabilities"])  # fmt: skip
+    np.testing.assert_allclose(_vector(result["probabilities"]), fused, atol=ATOL)
+
+    config.run_name = "nothing_scored"
+    assert record_prediction_fusion(config, MODALITIES) is None and not (folder / FUSION_FILE).exists()
+    save_fusion_weights(folder, dict.fromkeys(MODALITIES, 1.0), method="stacking")
+    with pytest.raises(InputError, match=FUSION_FILE):
+        EmotionClassifier.load(folder)

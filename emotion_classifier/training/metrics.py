@@ -132,14 +132,19 @@ def summarise_folds(folds: list[dict]) -> dict:
     return summary
 
 
+def _float(value) -> float:
+    """None (too few rows to score) as NaN, which is what the CSV reads back."""
+    return float("nan") if value is None else float(value)
+
+
 def folds_table(scores: dict) -> pd.DataFrame:
     """One row per fold with the scalar metrics and CCCs: the per-fold table users look at."""
     rows = []
     for f in scores["folds"]:
         row = {"fold": f["fold"], "n": f.get("n")}
-        row.update({name: f.get(name) for name in SCALAR_METRICS})
+        row.update({name: _float(f.get(name)) for name in SCALAR_METRICS})
         for target in TARGETS:
             if target in f:
-                row[f"{target}_ccc"] = f[target]["ccc"]
+                row[f"{target}_ccc"] = _float(f[target]["ccc"])
         rows.append(row)
     return pd.DataFrame(rows)

@@ -35,10 +35,10 @@ from emotion_classifier.predict import (
 from emotion_classifier.training.estimators import (
     EARLY_FUSION,
     MODALITIES,
-    ModalityModel,
     TrainConfig,
     make_model,
     modality_inputs,
+    unscale_rating,
 )
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
@@ -312,19 +312,18 @@ def test_early_fusion_in_batches_and_on_the_command_line(trained, early_classifi
     assert "fusion: early_fusion" in printed and "note: " in printed and "preceding segment" in printed
 
 
-def test_small_inputs_skip_the_batch_pipeline_with_identical_results(trained, early_classifier, monkeypatch):
+def test_chunked_prediction_equals_keras_predict(trained, early_classifier):
     artifacts, inputs, _ = trained
-    rows = _complete_rows(artifacts, inputs)[:5]
     models = {**early_classifier.models, EARLY_FUSION: early_classifier.early_fusion}
-    direct = {}
     for name, model in models.items():
-        assert len(rows) <= model.direct_call_rows
-        direct[name] = model.predict(inputs[name], rows)
-    monkeypatch.setattr(ModalityModel, "direct_call_rows", 0)  # every call through keras Model.predict
-    for name, model in models.items():
-        batched = model.predict(inputs[name], rows)
-        np.testing.assert_allclose(direct[name].proba, batched.proba, rtol=0, atol=1e-6)
-        np.testing.assert_allclose(direct[name].arousal, batched.arousal, rtol=0, atol=1e-6)
+        rows = np.flatnonzero(inputs[name].available)
+        assert rows.size > model.predict_chunk_rows  # several chunks, the last one shorter
+        raw = model._raw(inputs[name], rows)
+        expected = model.model_.predict(model.encoder_.transform(raw), batch_size=model.config.batch_size, verbose=0)
+        for some in (slice(None), slice(0, 1)):
+            got = model.predict_raw(raw[some])
+            np.testing.assert_allclose(got.proba, expected["emotion"][some], rtol=0, atol=1e-6)
+            np.testing.assert_allclose(got.valence, unscale_rating(expected["valence"][some, 0]), rtol=0, atol=1e-6)
 
 
 def _fake_run(root, scores: dict) -> None:

@@ -250,10 +250,12 @@ class ModalityModel:
     """Shared fit/predict/save logic; subclasses choose the input encoder and the network."""
 
     modality: ClassVar[str] = ""
-    direct_call_rows: ClassVar[int] = 64
-    """Up to this many rows, `predict_raw` runs one ``predict_on_batch`` call: ``Model.predict``
-    sets up a data pipeline and callbacks per call (40-60 ms), which dominated the latency of one
-    recording. Larger inputs go through ``predict`` in ``batch_size`` batches (bounded memory)."""
+    predict_chunk_rows: ClassVar[int] = 64
+    """`predict_raw` runs ``predict_on_batch`` on chunks of this many rows. ``Model.predict`` sets up a
+    data pipeline and callbacks on every call (40-60 ms, most of the latency of one recording), and
+    its graph, traced for an iterator, cannot reuse the one traced by ``predict_on_batch``: one
+    function for every size keeps a batch after single recordings from tracing again. The outputs
+    equal ``predict``'s (tests/test_predict.py)."""
 
     def __init__(self, config: TrainConfig | None = None):
         self.config = config or TrainConfig()
@@ -388,10 +390,12 @@ class ModalityModel:
         if n == 0:
             return result
         encoded = self.encoder_.transform(list(x_list))
-        if n <= self.direct_call_rows:
-            outputs = self.model_.predict_on_batch(encoded)
-        else:
-            outputs = self.model_.predict(encoded, batch_size=self.config.batch_size, verbose=0)
+        step = self.predict_chunk_rows
+        chunks = [
+            self.model_.predict_on_batch(keras.tree.map_structure(lambda a, s=start: a[s : s + step], encoded))
+            for start in range(0, n, step)
+        ]
+        outputs = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
         if REGRESSION_OUTPUTS[0] in outputs:
             result.valence = unscale_rating(np.asarray(outputs["valence"]).reshape(-1))

@@ -75,6 +75,7 @@ def early_fusion_inputs(artifacts) -> ModalityInputs:
         arousal=first.arousal,
         modality=EARLY_FUSION,
         feature_names=[f"{part}:{name}" for part, p in parts.items() for name in p.feature_names],
+        preprocessing=first.preprocessing,
     )
 
 

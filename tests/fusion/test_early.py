@@ -221,3 +221,15 @@ def test_trains_through_the_same_loop_as_the_modalities(tmp_path):
     assert np.isfinite(oof[[c for c in oof if c.startswith("p_")]].to_numpy()).all()
     assert (tmp_path / "models" / f"{EARLY_FUSION}.keras").is_file()
     assert isinstance(load_model(tmp_path / "models", EARLY_FUSION), EarlyFusionModel)
+
+
+def test_the_preprocessing_settings_reach_the_saved_model(fake, tmp_path):
+    """Prediction must tokenise and extract audio features as prepare did for the training rows."""
+    settings = {"tokenizer": "kiwi", "n_mfcc": 40}
+    inputs = early_fusion_inputs(SimpleNamespace(**{**vars(fake), "manifest": {"config": settings}}))
+    assert inputs.preprocessing == settings
+    sessions = inputs.table["session"].to_numpy()
+    model = EarlyFusionModel(small_config(epochs=1)).fit(inputs, np.flatnonzero(sessions < 3),
+                                                        np.flatnonzero(sessions == 3))
+    model.save(tmp_path, EARLY_FUSION)
+    assert load_model(tmp_path, EARLY_FUSION).preprocessing_ == settings

@@ -154,6 +154,16 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     record_prediction_fusion(config, tuple(run_dirs))
     report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"))
     (root / "timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
+    print(comparison_table(root))
     _log(f"report: {report} (and {Path(report).with_suffix('.html')})")
     return Path(report)
+
+
+def comparison_table(run_root: Path) -> str:
+    """The report's comparison table (every model, mean ± sd over folds), for the end of the console output."""
+    from emotion_classifier.reporting.report import comparison
+    from emotion_classifier.reporting.run_contents import collect_run
+
+    *_, table = comparison(collect_run(run_root))
+    return table.markdown
 

@@ -11,7 +11,7 @@ import pytest
 
 from emotion_classifier.cli import main
 from emotion_classifier.datasets.synthetic import generate_corpus
-from emotion_classifier.pipeline import PipelineConfig, run_pipeline
+from emotion_classifier.pipeline import PipelineConfig, comparison_table, run_pipeline
 from emotion_classifier.reporting.report import SECTIONS
 
 MODALITIES = ("text", "speech", "bio")
@@ -65,6 +65,16 @@ def test_configuration_timings_and_final_models_are_written(run):
     for modality in MODALITIES:
         assert (config.models_dir / f"{modality}.keras").is_file()
         assert (config.models_dir / f"{modality}.json").is_file()
+    choice = json.loads((config.models_dir / "fusion.json").read_text())
+    assert choice["method"] in ("soft_vote", "weighted_vote")  # no early-fusion model in this run
+    best = max(("soft_vote", "weighted_vote"), key=lambda m: _macro_f1(config.run_root / "fusion" / m))
+    assert choice["method"] == best
+
+
+def test_the_console_ends_with_the_comparison_table(run):
+    config, _ = run
+    table = comparison_table(config.run_root).splitlines()
+    assert table[0].startswith("| model |") and len(table) == 2 + len(MODALITIES) + len(FUSION)
 
 
 def test_run_on_a_folder_that_is_not_a_corpus_prints_one_line(tmp_path, capsys):

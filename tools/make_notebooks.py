@@ -9,12 +9,11 @@ exercise. Regenerate them after changing this file:
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from notebook_kit import ROOT, assemble, write
+from notebook_kit import assemble, main, write
 
 NOTEBOOKS: dict[str, tuple[str, str]] = {
     "text": ("Text_emotion_detector.ipynb", "the transcript (Mecab morphemes)"),
@@ -113,12 +112,5 @@ def write_notebooks(out_dir: str | Path) -> list[Path]:
     return written
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT), help="folder to write")
-    for path in write_notebooks(parser.parse_args().out):
-        print(f"wrote {path}")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, write_notebooks)

@@ -6,12 +6,11 @@ checks the committed file matches this script and runs it headless.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from notebook_kit import ROOT, assemble, write
+from notebook_kit import assemble, main, write
 
 FILENAME = "Preprocessing_data.ipynb"
 
@@ -95,11 +94,5 @@ def write_notebook(out_dir: str | Path) -> Path:
     return write(build_notebook(), out_dir, FILENAME)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT), help="folder to write")
-    print(f"wrote {write_notebook(parser.parse_args().out)}")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, write_notebook)

@@ -6,7 +6,8 @@ can check that every committed notebook is exactly what its generator writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nbformat
@@ -33,3 +34,12 @@ def write(notebook: nbformat.NotebookNode, out_dir: str | Path, filename: str) -
     path = Path(out_dir) / filename
     nbformat.write(notebook, path)
     return path
+
+
+def main(doc: str, writer: Callable[[Path], Path | list[Path]]) -> None:
+    """The generators' command line: ``--out DIR`` (default: the repository root)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT), help="folder to write")
+    written = writer(Path(parser.parse_args().out))
+    for path in written if isinstance(written, list) else [written]:
+        print(f"wrote {path}")

@@ -35,6 +35,8 @@ from emotion_classifier.datasets.synthetic.randomness import at_least_one, rng_f
 SIGNALS = ("EDA", "TEMP", "ECG")
 BIO_CELLS = ("ecg", "eda", "temp")
 """Column order of the annotation's bio cells (each with a start and an end value)."""
+DECIMALS = {"eda": 6, "temp": 2}
+"""Decimals of EDA and TEMP values, in the bio files and the annotation cells alike."""
 BLANK_BIO_RATE = 0.01
 """Share of annotation rows with one blank pair of bio cells (77 of about 9,600 rows in the corpus)."""
 TYPO_RATE = 0.25
@@ -98,19 +100,25 @@ def _with_bio_cells(
     no_eda = (seg["dialogue"] == quirks.no_eda_temp_dialogue).to_numpy()
     blank = at_least_one(rng.random(len(table)) < BLANK_BIO_RATE, rng)
     blank_kind = rng.choice(np.array(BIO_CELLS), size=len(table))
-    writers = {"ecg": lambda v: f"{v:.7g}", "eda": lambda v: fixed(v, 6), "temp": lambda v: fixed(v, 2)}
     for kind in BIO_CELLS:
         for edge in ("start", "end"):
-            times = seg[f"t_{edge}"].to_numpy()
-            cells = []
-            for i, (owner, t) in enumerate(zip(table["owner"], times, strict=True)):
-                track = tracks[owner]
-                sample = min(int(np.rint(t * BIO_RATE)), len(track.time) - 1)
-                empty = (blank[i] and blank_kind[i] == kind) or (no_eda[i] and kind != "ecg")
-                cells.append("" if empty else writers[kind](getattr(track, kind)[sample]))
+            values = np.array([
+                getattr(tracks[owner], kind)[min(int(np.rint(t * BIO_RATE)), len(tracks[owner].time) - 1)]
+                for owner, t in zip(table["owner"], seg[f"t_{edge}"], strict=True)
+            ])  # fmt: skip
+            empty = (blank & (blank_kind == kind)) | (no_eda & (kind != "ecg"))
+            cells = np.where(empty, "", _cell_strings(kind, values)).tolist()
             table[f"{kind}_{edge}_written"] = cells
             table[f"{kind}_{edge}"] = [float(c) if c else np.nan for c in cells]
     return table
+
+
+def _cell_strings(kind: str, values: np.ndarray) -> np.ndarray:
+    """Annotation bio cells as written: EDA and TEMP by the very formatting of their file lines, so a
+    cell equals the file value it was taken from even where two roundings of a tie would differ."""
+    if kind == "ecg":
+        return np.array([f"{v:.7g}" for v in values], dtype=object)
+    return formatted(values, DECIMALS[kind])
 
 
 def write_bio(
@@ -162,10 +170,8 @@ def _line_order(
 
 def _values(signal: str, track: BodyTrack, seg: pd.DataFrame) -> np.ndarray:
     """The first field: EDA (microsiemens, 6 decimals), TEMP (Celsius, 2 decimals), or the ECG clock."""
-    if signal == "EDA":
-        return formatted(track.eda, 6)
-    if signal == "TEMP":
-        return formatted(track.temp, 2)
+    if signal in ("EDA", "TEMP"):
+        return formatted(getattr(track, signal.lower()), DECIMALS[signal.lower()])
     restarts = np.maximum(np.unique(seg["dialogue_start_ms"].to_numpy()) / 1000 - ECG_RESTART_LEAD_S, 0.0)
     latest = np.concatenate([[0.0], restarts])[np.searchsorted(restarts, track.time, side="right")]
     since = track.time - latest

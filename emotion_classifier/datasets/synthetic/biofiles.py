@@ -27,11 +27,6 @@ def segment_labels(time: np.ndarray, starts: np.ndarray, ends: np.ndarray, ids: 
     return labels
 
 
-def formatted(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Fixed-decimal strings of a float array (``-0.00`` written as ``0.00``)."""
-    return np.array([f"{v:.{decimals}f}" for v in np.round(values, decimals) + 0.0], dtype=object)
-
-
 def bio_lines(fields: Sequence[np.ndarray], labels: np.ndarray) -> list[str]:
     """Comma-joined lines, with the segment id as an extra last field where there is one."""
     return [

@@ -15,6 +15,11 @@ def fixed(value: float, decimals: int) -> str:
     return f"{round(float(value), decimals) + 0.0:.{decimals}f}"
 
 
+def formatted(values: np.ndarray, decimals: int) -> np.ndarray:
+    """`fixed` for a whole column of a bio file (``-0.00`` written as ``0.00``), one numpy rounding."""
+    return np.array([f"{v:.{decimals}f}" for v in np.round(values, decimals) + 0.0], dtype=object)
+
+
 def score(value: float) -> str:
     """A 1-5 mean to one decimal, written ``4`` rather than ``4.0`` as in the real annotation rows."""
     text = fixed(value, 1)

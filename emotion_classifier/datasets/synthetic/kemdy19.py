@@ -24,11 +24,10 @@ from emotion_classifier.datasets.synthetic.annotation import (
 from emotion_classifier.datasets.synthetic.biofiles import (
     bio_lines,
     bio_truth_rows,
-    formatted,
     segment_labels,
 )
 from emotion_classifier.datasets.synthetic.body import BIO_RATE, BodyTrack
-from emotion_classifier.datasets.synthetic.formatting import clock, fixed, write_lines
+from emotion_classifier.datasets.synthetic.formatting import clock, fixed, formatted, write_lines
 from emotion_classifier.datasets.synthetic.quirks import QuirkPlan, misspell_disgust
 from emotion_classifier.datasets.synthetic.randomness import at_least_one, rng_for
 

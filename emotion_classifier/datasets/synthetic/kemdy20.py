@@ -26,11 +26,10 @@ from emotion_classifier.datasets.synthetic.annotation import (
 from emotion_classifier.datasets.synthetic.biofiles import (
     bio_lines,
     bio_truth_rows,
-    formatted,
     segment_labels,
 )
 from emotion_classifier.datasets.synthetic.body import BIO_RATE, BodyTrack, beat_times
-from emotion_classifier.datasets.synthetic.formatting import fixed, write_lines
+from emotion_classifier.datasets.synthetic.formatting import fixed, formatted, write_lines
 from emotion_classifier.datasets.synthetic.quirks import misspell_disgust
 from emotion_classifier.datasets.synthetic.randomness import rng_for
 

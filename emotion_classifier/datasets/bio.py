@@ -84,13 +84,17 @@ class BioRecording:
         }
 
 
+def _leading_number(line: str) -> float:
+    """The first field of an E4 header line (start time, sampling rate) as a float, NaN when not a number."""
+    return float(to_numbers(pd.Series([line.split(",")[0].strip()])).iloc[0])
+
+
 def sniff_corpus(lines: list[str]) -> str:
     """KEMDy20 files open with an E4 header whose first field is a unix time; KEMDy19 lines never do."""
     if not lines:
         return KEMDY19
-    first = lines[0].split(",")
-    start = to_numbers(pd.Series([first[0].strip()])).iloc[0]
-    return KEMDY20 if len(first) <= 2 and start >= _UNIX_TIME_MIN else KEMDY19
+    n_fields = lines[0].count(",") + 1
+    return KEMDY20 if n_fields <= 2 and _leading_number(lines[0]) >= _UNIX_TIME_MIN else KEMDY19
 
 
 def _problem(path: Path, line: int, problem: str) -> dict:
@@ -113,7 +117,7 @@ def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: l
     if len(lines) < layout.header_lines:
         problems.append(_problem(path, len(lines) + 1, "missing E4 header line (sampling rate)"))
         return None
-    rate = to_numbers(pd.Series([lines[1].split(",")[0].strip()])).iloc[0]
+    rate = _leading_number(lines[1])
     if not rate > 0:
         problems.append(_problem(path, 2, f"sampling rate {lines[1]!r} is not a positive number"))
         return None

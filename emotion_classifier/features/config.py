@@ -6,7 +6,7 @@ setting recomputes the audio features and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from emotion_classifier.features.audio import AudioSettings
 from emotion_classifier.features.tokenizers import TOKENIZERS
@@ -27,13 +27,13 @@ class PrepareConfig:
     ties: str = "drop"
     tokenizer: str = "mecab"
     stopwords: str | None = None
-    sample_rate: int = 16000
-    n_mfcc: int = 40
-    n_fft: int = 400
-    hop_length: int = 160
-    n_mels: int = 64
-    log_mel: bool = False
-    deltas: bool = False
+    sample_rate: int = AudioSettings.sample_rate
+    n_mfcc: int = AudioSettings.n_mfcc
+    n_fft: int = AudioSettings.n_fft
+    hop_length: int = AudioSettings.hop_length
+    n_mels: int = AudioSettings.n_mels
+    log_mel: bool = AudioSettings.log_mel
+    deltas: bool = AudioSettings.deltas
     jobs: int | None = None
     strict: bool = False
     chunk_size: int = 64
@@ -53,10 +53,8 @@ class PrepareConfig:
             raise ValueError("jobs must be a non-zero integer (negative counts back from all cores) or None")
 
     def audio_settings(self) -> AudioSettings:
-        return AudioSettings(
-            sample_rate=self.sample_rate, n_mfcc=self.n_mfcc, n_fft=self.n_fft, hop_length=self.hop_length,
-            n_mels=self.n_mels, log_mel=self.log_mel, deltas=self.deltas,
-        )  # fmt: skip
+        """The audio slice: every `AudioSettings` field has its namesake here, defaults included."""
+        return AudioSettings(**{f.name: getattr(self, f.name) for f in fields(AudioSettings)})
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -51,8 +51,9 @@ def read_annotation_grid(path: Path, layout: AnnotationLayout, problems: list[di
     lines = read_lines(path)
     if len(lines) < HEADER_ROWS:
         raise AnnotationError("expected two header rows", path, len(lines) + 1)
-    fields = pd.Series(lines, dtype=object).str.count(",") + 1
-    blank = pd.Series(lines, dtype=object).str.strip().eq("")
+    text = pd.Series(lines, dtype=object)
+    fields = text.str.count(",") + 1
+    blank = text.str.strip().eq("")
     wrong = ~blank & fields.ne(layout.n_columns)
     if wrong.any():
         i = int(np.flatnonzero(wrong.to_numpy())[0])

@@ -24,8 +24,10 @@ from emotion_classifier.reporting.training_plots import (
     plot_per_class_f1,
     plot_training_curves,
 )
-from emotion_classifier.training import runs
+from emotion_classifier.training import estimators, runs
 from emotion_classifier.training.estimators import (
+    EARLY_FUSION,
+    SAVE_FORMATS,
     ModalityInputs,
     ModalityModel,
     Prediction,
@@ -37,16 +39,18 @@ from emotion_classifier.training.estimators import (
 from emotion_classifier.training.folds import Fold, random_folds, session_folds, validation_sessions
 from emotion_classifier.training.metrics import (
     PROBA_COLUMNS,
+    TARGETS,
     folds_table,
     predicted_labels,
     score_predictions,
 )
 
-MODALITIES: tuple[str, ...] = ("text", "speech", "bio", "early_fusion")
+MODALITIES: tuple[str, ...] = (*estimators.MODALITIES, EARLY_FUSION)
+"""What ``train_modality`` trains: each single modality, and the early-fusion network."""
 SPLITS: tuple[str, ...] = ("session", "random")
-FORMATS: tuple[str, ...] = ("keras", "h5")
+FORMATS: tuple[str, ...] = SAVE_FORMATS
 H5_NAMES: dict[str, str] = {"text": "best_model_txt", "speech": "best_model_wav", "bio": "best_model_bio",
-                            "early_fusion": "best_model_fusion"}
+                            EARLY_FUSION: "best_model_fusion"}
 """File stems of ``--format h5``: the names the original per-modality notebooks saved under."""
 
 VAL_FRACTION = 0.15
@@ -130,7 +134,7 @@ def prediction_rows(inputs: ModalityInputs, idx: np.ndarray, prediction: Predict
     )
     for j, column in enumerate(PROBA_COLUMNS):
         frame[column] = proba[:, j]
-    for target in ("valence", "arousal"):
+    for target in TARGETS:
         frame[f"{target}_true"] = np.asarray(getattr(inputs, target), dtype=float)[idx]
         frame[f"{target}_pred"] = np.asarray(getattr(prediction, target), dtype=float)
     return frame
@@ -261,10 +265,7 @@ def train_final_model(inputs: ModalityInputs, eligible: np.ndarray, modality: st
     """The model ``predict`` uses: every session but the validation ones, saved to ``models_dir``."""
     train_idx, val_idx = final_split(inputs, eligible, config.seed)
     model = make_model(modality, config).fit(inputs, train_idx, val_idx)
-    if fmt == "h5":
-        model.save(models_dir, H5_NAMES[modality], fmt="h5")
-    else:
-        model.save(models_dir, modality)
+    model.save(models_dir, H5_NAMES[modality] if fmt == "h5" else modality, fmt=fmt)
     return model
 
 

@@ -93,11 +93,11 @@ def ensure_corpus(config: PipelineConfig) -> Path:
 
 def model_names(config: PipelineConfig) -> list[str]:
     """The models to cross-validate: each modality, then the early-fusion network when available."""
-    from emotion_classifier.training.train import MODALITIES
+    from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES
 
     names = [m for m in config.modalities if m in MODALITIES]
-    if config.early_fusion and "early_fusion" in MODALITIES:
-        names.append("early_fusion")
+    if config.early_fusion:
+        names.append(EARLY_FUSION)
     return names
 
 

@@ -26,6 +26,8 @@ from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
 from emotion_classifier.training.encoders import encoder_from_dict
 from emotion_classifier.training.estimators import (
+    EARLY_FUSION,
+    MODALITIES,
     ModalityInputs,
     ModalityModel,
     TrainConfig,
@@ -34,8 +36,8 @@ from emotion_classifier.training.estimators import (
     modality_inputs,
 )
 
-EARLY_FUSION = "early_fusion"
-PARTS: tuple[str, ...] = ("text", "speech", "bio")
+PARTS: tuple[str, ...] = MODALITIES
+"""The parts the network reads: every single modality, each with its own encoder and trunk."""
 CONTEXT_PARTS: tuple[str, ...] = ("text", "speech")
 """Parts read from preceding segments: what was said and how (a partner's body is not recorded)."""
 DIALOGUE_KEYS: tuple[str, ...] = ("dialogue", "view")

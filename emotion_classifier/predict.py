@@ -33,7 +33,7 @@ from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES, ModalityModel, Prediction, load_model
 from emotion_classifier.training.metrics import PROBA_COLUMNS, TARGETS
-from emotion_classifier.training.runs import RunPaths
+from emotion_classifier.training.runs import RunPaths, read_json, write_json
 from emotion_classifier.training.train import H5_NAMES
 
 FUSION_FILE = "fusion.json"
@@ -88,6 +88,11 @@ def _model_files(folder: Path, modality: str) -> str | None:
     return None
 
 
+def equal_weights(modalities: Sequence[str]) -> dict[str, float]:
+    """The soft vote's weights: what prediction uses when nothing was measured to be better."""
+    return dict.fromkeys(modalities, 1.0 / max(len(modalities), 1))
+
+
 @dataclass
 class FusionChoice:
     """How the loaded models are combined (``fusion.json``).
@@ -105,9 +110,8 @@ class FusionChoice:
 def read_fusion_choice(folder: str | Path, modalities: tuple[str, ...]) -> FusionChoice:
     """``fusion.json`` of a models folder; without one, a soft vote (equal weights) of ``modalities``."""
     path = Path(folder) / FUSION_FILE
-    equal = dict.fromkeys(modalities, 1.0 / len(modalities)) if modalities else {}
     if not path.is_file():
-        return FusionChoice("soft_vote", equal)
+        return FusionChoice("soft_vote", equal_weights(modalities))
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         weights = {m: float(record["weights"].get(m, 0.0)) for m in modalities}
@@ -128,8 +132,7 @@ def save_fusion_weights(folder: str | Path, weights: Mapping[str, float], method
     """Write ``fusion.json`` next to the models (e.g. the weights a weighted vote chose); ``details``
     (``late_method``, the scores behind a choice, why) are kept in it as given."""
     path = Path(folder) / FUSION_FILE
-    record = {"method": method, "weights": {m: float(w) for m, w in weights.items()}, **details}
-    path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_json(path, {"method": method, "weights": {m: float(w) for m, w in weights.items()}, **details})
     return path
 
 
@@ -142,7 +145,7 @@ def fold_mean_weights(method_dir: str | Path) -> dict[str, float]:
     path = Path(method_dir) / WEIGHTS_FILE
     if not path.is_file():
         raise InputError("fusion weights not found (run the late fusion first)", path)
-    folds = json.loads(path.read_text(encoding="utf-8")).get("folds", [])
+    folds = read_json(path).get("folds", [])
     if not folds or any("weights" not in fold for fold in folds):
         raise InputError("no per-fold modality weights in this file (a stacker has none)", path)
     return pd.DataFrame([fold["weights"] for fold in folds]).fillna(0.0).mean().to_dict()
@@ -153,7 +156,7 @@ def oof_score(run_dir: str | Path, metric: str = SELECTION_METRIC) -> float | No
     path = RunPaths(Path(run_dir)).metrics
     if not path.is_file():
         return None
-    value = json.loads(path.read_text(encoding="utf-8")).get("summary", {}).get(metric, {}).get("mean")
+    value = read_json(path).get("summary", {}).get(metric, {}).get("mean")
     return None if value is None or not np.isfinite(value) else float(value)
 
 
@@ -174,8 +177,7 @@ def choose_prediction_fusion(run_root: str | Path, modalities: Sequence[str], ea
         return None
     late_scores = {method: scores[method] for method in LATE_METHODS if method in scores}
     late = max(late_scores, key=late_scores.get) if late_scores else "soft_vote"
-    equal = dict.fromkeys(modalities, 1 / max(len(modalities), 1))
-    weights = fold_mean_weights(folders[late]) if late == "weighted_vote" else equal
+    weights = fold_mean_weights(folders[late]) if late == "weighted_vote" else equal_weights(modalities)
     best = max(scores, key=scores.get)
     others = ", ".join(f"{m} {v:.3f}" for m, v in scores.items() if m != best)
     reason = (f"{best} has the best out-of-fold {SELECTION_METRIC} (mean over folds {scores[best]:.3f}"
@@ -321,7 +323,7 @@ class EmotionClassifier:
             raise ValueError(f"method must be one of {PREDICTION_METHODS}, early_fusion with its model only; "
                              f"got {self.method!r}")  # fmt: skip
         names = tuple(self.models)
-        self.weights = dict(weights) if weights else dict.fromkeys(names, 1.0 / max(len(names), 1))
+        self.weights = dict(weights) if weights else equal_weights(names)
         readers = {**self.models, **({EARLY_FUSION: early_fusion} if early_fusion is not None else {})}
         self.specs = {name: input_specs(model, self.folder / name) for name, model in readers.items()}
 

@@ -265,6 +265,9 @@ def test_fold_mean_weights_of_a_weighted_vote(tmp_path):
     (tmp_path / "weights.json").write_text(json.dumps({"method": "stacking", "folds": [{"fold": 0, "coef": []}]}))
     with pytest.raises(InputError, match="weights.json"):
         fold_mean_weights(tmp_path)
+    (tmp_path / "weights.json").write_text('{"folds": [')
+    with pytest.raises(InputError, match="weights.json.*not valid JSON"):
+        fold_mean_weights(tmp_path)
 
 
 def test_early_fusion_prediction_equals_the_evaluation_path(trained, early_classifier):

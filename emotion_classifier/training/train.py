@@ -118,6 +118,20 @@ def plan_folds(
     return folds
 
 
+def planned_folds(artifacts: Artifacts, modality: str, *, n_folds: int | None,
+                  test_sessions: Sequence[int] | None, split: str, seed: int) -> tuple:
+    """One modality's inputs, its trainable rows, the skipped rows by reason and its folds.
+
+    Training and re-scoring (`evaluate_run`) plan the folds through this one function, so a
+    re-scored run is scored on exactly the folds it was trained on.
+    """
+    inputs = modality_inputs(artifacts, modality)
+    eligible, skipped = trainable_rows(inputs, modality)
+    folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
+                       seed=seed, source=Path(artifacts.folder) / "segments.csv")
+    return inputs, eligible, skipped, folds
+
+
 def prediction_rows(inputs: ModalityInputs, idx: np.ndarray, prediction: Prediction,
                     fold: int) -> pd.DataFrame:
     """The ``oof_predictions.csv`` rows of ``idx`` (docs/architecture.md, "Runs folder")."""
@@ -211,10 +225,8 @@ def train_modality(
     artifacts_dir = Path(artifacts_dir)
     paths = runs.RunPaths(Path(run_dir))
     artifacts = load_artifacts(artifacts_dir)
-    inputs = modality_inputs(artifacts, modality)
-    eligible, skipped = trainable_rows(inputs, modality)
-    folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
-                       seed=config.seed, source=artifacts_dir / "segments.csv")
+    inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
+                                                     test_sessions=test_sessions, split=split, seed=config.seed)
     record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
                         test_sessions=test_sessions, split=split, fmt=fmt)
     runs.start_or_resume(paths, record)
@@ -223,25 +235,26 @@ def train_modality(
     for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
         if fold.index not in done:
             _fit_fold(inputs, modality, config, fold, paths)
-    metrics = write_scores(paths, modality, split, skipped)
-    write_plots(paths, metrics, modality)
+    oof = runs.read_oof(paths.oof)
+    metrics = write_scores(paths, oof, modality, split, skipped)
+    write_plots(paths, oof, metrics, modality)
     if final_model:
         train_final_model(inputs, eligible, modality, config, Path(models_dir), fmt)
     return metrics
 
 
-def write_scores(paths: runs.RunPaths, modality: str, split: str, skipped: dict) -> dict:
-    """``metrics.json`` and ``metrics_folds.csv`` from the stored out-of-fold predictions."""
-    metrics = score_predictions(runs.read_oof(paths.oof))
+def write_scores(paths: runs.RunPaths, oof: pd.DataFrame, modality: str, split: str, skipped: dict) -> dict:
+    """``metrics.json`` and ``metrics_folds.csv`` from the stored out-of-fold predictions ``oof``."""
+    metrics = score_predictions(oof)
     metrics.update({"modality": modality, "split": split, "skipped": skipped})
     runs.write_json(paths.metrics, metrics)
     runs.write_table(paths.metrics_folds, folds_table(metrics))
     return metrics
 
 
-def write_plots(paths: runs.RunPaths, metrics: dict, modality: str) -> None:
-    """The run's three figures, drawn from the files just written (what a reader of the folder sees)."""
-    oof = runs.read_oof(paths.oof)
+def write_plots(paths: runs.RunPaths, oof: pd.DataFrame, metrics: dict, modality: str) -> None:
+    """The run's three figures, drawn from the files just written (what a reader of the folder sees):
+    ``oof`` as read back from ``oof_predictions.csv``, the metrics and the stored histories."""
     plot_confusion_matrix(oof["y_true"], predicted_labels(oof), paths.confusion_png,
                           title=f"{modality}: out-of-fold confusion matrix (row-normalised)")
     folds = sorted(int(f) for f in oof["fold"].unique())
@@ -284,11 +297,9 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
         raise InputError("these artifacts differ from the ones the run was trained on",
                          artifacts_dir / "manifest.json")
     modality = record["modality"]
-    inputs = modality_inputs(artifacts, modality)
-    eligible, _ = trainable_rows(inputs, modality)
-    folds = plan_folds(inputs.table, eligible, n_folds=record["n_folds"],
-                       test_sessions=record["test_sessions"], split=record["split"], seed=record["seed"],
-                       source=artifacts_dir / "segments.csv")
+    inputs, _, _, folds = planned_folds(artifacts, modality, n_folds=record["n_folds"],
+                                        test_sessions=record["test_sessions"], split=record["split"],
+                                        seed=record["seed"])
     blocks = []
     for fold in folds:
         model = load_model(paths.models, paths.fold_model_name(fold.index))

@@ -43,6 +43,7 @@ from emotion_classifier.training.encoders import (
     encoder_from_dict,
     pooled_statistic_names,
 )
+from emotion_classifier.training.runs import read_json
 
 MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 EARLY_FUSION = "early_fusion"
@@ -490,10 +491,7 @@ class ModalityModel:
 def _read_sidecar(path: Path) -> dict:
     if not path.is_file():
         raise InputError("model sidecar not found (save writes name.keras + name.json)", path)
-    try:
-        sidecar = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+    sidecar = read_json(path)
     if tuple(sidecar.get("labels", ())) != EMOTIONS:
         raise InputError(f"label order {sidecar.get('labels')} differs from {list(EMOTIONS)}", path)
     return sidecar

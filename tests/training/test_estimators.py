@@ -305,4 +305,7 @@ def test_unusable_requests_fail_clearly(tmp_path):
         BioModel(TrainConfig(**TINY)).fit(inputs, np.arange(10), np.arange(10, 20))
     with pytest.raises(InputError, match="sidecar not found"):
         BioModel.load(tmp_path, "missing")
+    (tmp_path / "broken.json").write_text('{"labels": [', encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.json:1: not valid JSON"):
+        BioModel.load(tmp_path, "broken")
     assert Prediction.empty(2).labels().tolist() == ["", ""]

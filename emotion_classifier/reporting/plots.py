@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.reporting.training_plots import _save
+from emotion_classifier.reporting.training_plots import f1_axis, save_figure
 from emotion_classifier.training.metrics import TARGETS, ccc
 
 
@@ -30,12 +30,9 @@ def plot_per_class_f1_comparison(per_class_f1: Mapping[str, Mapping[str, float |
     fig = Figure(figsize=(max(7.0, 1.2 * len(EMOTIONS) + 0.3 * table.shape[1]), 4.5))
     ax = fig.subplots()
     table.fillna(0.0).plot.bar(ax=ax, width=0.8, rot=0)
-    ax.axhline(1 / len(EMOTIONS), color="grey", linestyle=":", label="1/7")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("F1 (mean over folds)")
-    ax.set_title(title or "per-class F1 of every model")
+    f1_axis(ax, title or "per-class F1 of every model")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_valence_arousal(predictions: pd.DataFrame, path: Path, title: str = "") -> Path | None:
@@ -63,4 +60,4 @@ def plot_valence_arousal(predictions: pd.DataFrame, path: Path, title: str = "")
         ax.legend(fontsize="small", loc="upper left")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -19,7 +19,8 @@ from sklearn.metrics import ConfusionMatrixDisplay
 from emotion_classifier.labels import EMOTIONS
 
 
-def _save(fig: Figure, path: Path) -> Path:
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Every figure of a run or report is written alike: the folder made, one resolution, tight bounds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -36,7 +37,7 @@ def plot_confusion_matrix(y_true: Sequence[str], y_pred: Sequence[str], path: Pa
     )
     ax.set_title(title or "confusion matrix (rows: true class, normalised)")
     ax.tick_params(axis="x", labelrotation=45)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_training_curves(histories: Mapping[int, pd.DataFrame], path: Path, title: str = "") -> Path:
@@ -54,7 +55,15 @@ def plot_training_curves(histories: Mapping[int, pd.DataFrame], path: Path, titl
     ax.set_title(title or "training curves (solid: train, dashed: validation)")
     if ax.lines:
         ax.legend(fontsize="small", ncols=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
+
+
+def f1_axis(ax, title: str) -> None:
+    """The per-class F1 axes of a run and of the report alike: 0-1 with the chance level (1/7) marked."""
+    ax.axhline(1 / len(EMOTIONS), color="grey", linestyle=":", label=f"1/{len(EMOTIONS)}")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1 (mean over folds)")
+    ax.set_title(title)
 
 
 def plot_per_class_f1(per_class_f1: Mapping[str, Mapping], path: Path, title: str = "") -> Path:
@@ -64,9 +73,6 @@ def plot_per_class_f1(per_class_f1: Mapping[str, Mapping], path: Path, title: st
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     ax.bar(list(EMOTIONS), means, yerr=sds, capsize=3, color="tab:blue")
-    ax.axhline(1 / len(EMOTIONS), color="grey", linestyle=":", label="1/7")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("F1 (mean over folds)")
-    ax.set_title(title or "per-class F1")
+    f1_axis(ax, title or "per-class F1")
     ax.legend(fontsize="small")
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -45,7 +45,9 @@ class ScoredModel:
         return {int(p.stem.removeprefix("history_fold")): pd.read_csv(p)
                 for p in sorted(self.paths.root.glob("history_fold*.csv"))}
 
+    @cached_property
     def config(self) -> dict | None:
+        """``config.json`` (None for a fusion method), read once: the report's sections share it."""
         return read_json(self.paths.config) if self.paths.config.is_file() else None
 
 
@@ -66,7 +68,7 @@ class RunContents:
 
     def configs(self) -> dict[str, dict]:
         """``config.json`` of each modality run (in report order)."""
-        found = {m.name: m.config() for m in self.of_group("modality")}
+        found = {m.name: m.config for m in self.of_group("modality")}
         return {name: config for name, config in found.items() if config is not None}
 
 
@@ -122,7 +124,7 @@ def collect_run(run_root: str | Path, manifest_path: str | Path | None = None) -
         raise InputError("run folder not found", root)
     absent: list[str] = []
     models = _models(root, absent)
-    configs = {m.name: m.config() or {} for m in models if m.group == "modality"}
+    configs = {m.name: m.config or {} for m in models if m.group == "modality"}
     location = _manifest_location(configs, None if manifest_path is None else Path(manifest_path))
     manifest = _optional_json(location, absent, "artifacts manifest")
     fusion = root / FUSION_FOLDER

@@ -181,6 +181,20 @@ _TRAIN_OPTIONS: dict[str, str] = {
 }  # fmt: skip
 
 
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    """The `_TRAIN_OPTIONS` of ``emotion train`` and ``emotion run``: one definition, the same help."""
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--balance", choices=_BALANCE_MODES, default=None,
+                   help="class-imbalance handling, fitted inside each fold (default: class_weight)")
+    p.add_argument("--cb-beta", type=float, default=None, help="beta of the class-balanced loss")
+    p.add_argument("--lam", type=float, default=None,
+                   help="weight of the emotion loss against the valence/arousal losses (MATE's lambda)")
+    p.add_argument("--text-encoder", choices=["gru", "lstm", "sentence"], default=None)
+    p.add_argument("--speech-model", choices=["crnn", "pooled"], default=None)
+    p.add_argument("--seed", type=int, default=None)
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="cross-validate one modality (session-wise folds), then save its model")
     p.add_argument("--artifacts", required=True, help="folder written by `emotion prepare`")
@@ -194,19 +208,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="one split with these test sessions instead of K folds")
     p.add_argument("--split", choices=["session", "random"], default="session",
                    help="random: utterance-level folds that LEAK speakers, only to compare with old numbers")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--balance", choices=_BALANCE_MODES, default=None,
-                   help="class-imbalance handling, fitted inside each fold (default: class_weight)")
-    p.add_argument("--cb-beta", type=float, default=None, help="beta of the class-balanced loss")
-    p.add_argument("--lam", type=float, default=None,
-                   help="weight of the emotion loss against the valence/arousal losses (MATE's lambda)")
+    _add_training_options(p)
     p.add_argument("--no-multitask", action="store_true", help="emotion head only (no valence/arousal heads)")
-    p.add_argument("--text-encoder", choices=["gru", "lstm", "sentence"], default=None)
-    p.add_argument("--speech-model", choices=["crnn", "pooled"], default=None)
     p.add_argument("--format", choices=["keras", "h5"], default="keras",
                    help="h5: also write best_model_txt/wav/bio.h5 as the old notebooks did")
-    p.add_argument("--seed", type=int, default=None)
     p.add_argument("--verbose", action="store_true", help="show Keras progress per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar over folds")
     p.set_defaults(func=_cmd_train)
@@ -234,15 +239,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=None, help="outer session-wise folds")
     p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
                    help="one split with these test sessions instead of K folds")
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--balance", choices=_BALANCE_MODES, default=None)
-    p.add_argument("--cb-beta", type=float, default=None)
-    p.add_argument("--lam", type=float, default=None)
-    p.add_argument("--text-encoder", choices=["gru", "lstm", "sentence"], default=None)
-    p.add_argument("--speech-model", choices=["crnn", "pooled"], default=None)
+    _add_training_options(p)
     p.add_argument("--no-early-fusion", action="store_true", help="skip the early-fusion network")
-    p.add_argument("--seed", type=int, default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_run)
 

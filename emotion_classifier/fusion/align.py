@@ -54,6 +54,11 @@ class AlignedPredictions:
     def labelled(self) -> np.ndarray:
         return (self.meta["y_true"] != "").to_numpy()
 
+    @property
+    def fittable(self) -> np.ndarray:
+        """Rows a fusion method can learn from: labelled, and scored by at least one modality."""
+        return self.labelled & self.available.any(axis=1)
+
     def rows(self, mask: np.ndarray) -> AlignedPredictions:
         """The subset of rows selected by a boolean mask (or positions)."""
         idx = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask, dtype=int)

@@ -131,16 +131,15 @@ class WeightedVote(SoftVote):
     def fit(self, block: AlignedPredictions) -> WeightedVote:
         if self.objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
-        self.modalities_ = tuple(block.modalities)
-        m = len(self.modalities_)
-        usable = block.labelled & block.available.any(axis=1)
+        super().fit(block)  # the equal weights: kept without fitting rows, the tie-break target otherwise
+        equal = self.weights_
+        usable = block.fittable
         self.n_fit_rows_ = int(usable.sum())
-        equal = np.full(m, 1 / m)
         if self.n_fit_rows_ == 0:
-            self.weights_, self.validation_score_ = equal, None
+            self.validation_score_ = None
             return self
         proba, y = block.proba[usable], _labels(block)[usable]
-        grid = simplex_grid(m, self.step)
+        grid = simplex_grid(len(self.modalities_), self.step)
         scores = np.array([self._score(weighted_average(proba, w), y) for w in grid])
         tied = np.flatnonzero(np.isclose(scores, scores.max(), rtol=0, atol=1e-12))
         best = tied[np.argmin(np.linalg.norm(grid[tied] - equal, axis=1))]
@@ -181,7 +180,7 @@ class StackingFusion(_LateFusion):
 
     def fit(self, block: AlignedPredictions) -> StackingFusion:
         self.modalities_ = tuple(block.modalities)
-        usable = block.labelled & block.available.any(axis=1)
+        usable = block.fittable
         if not usable.any():
             raise ValueError("stacking needs labelled validation rows, found none")
         y = _labels(block)[usable]

@@ -277,6 +277,8 @@ def bio_feature_rows(files: Mapping[str, str], segment_ids: Sequence[str], names
     for signal, path in files.items():
         recording = _read_bio(path, signal)
         if not recording.signal_column_found:
+            warnings.warn(f"{path}: no {signal} signal column ({recording.layout_note or 'layout not recognised'});"
+                          f" its features are left empty, as prepare leaves them", stacklevel=2)  # fmt: skip
             continue
         samples, wanted = recording.samples, list(segment_ids)
         if not samples["segment_id"].ne("").any():

@@ -258,6 +258,17 @@ def test_bio_files_with_and_without_segment_ids(trained, tmp_path):
     assert "Sess99_impro01_F001" in reasons[1] and rows[1, 1] == 0
 
 
+def test_a_bio_file_without_a_signal_column_is_warned_about(tmp_path):
+    # two clocks and no signal (a KEMDy19 ECG layout): nothing may pass for a feature, and the user hears why
+    counter, elapsed = [0, 250, 500, 750], [0.0, 0.25, 0.5, 0.75]
+    path = tmp_path / "Sess01F.csv"
+    lines = [f"{c},{e:.2f},16:00:00.000,Sess01_impro01_F001\n" for c, e in zip(counter, elapsed, strict=True)]
+    path.write_text("".join(lines))
+    with pytest.warns(UserWarning, match=r"Sess01F\.csv: no ECG signal column"):
+        rows, reasons = bio_feature_rows({"ECG": str(path)}, ["Sess01_impro01_F001"], ["ecg_mean"])
+    assert np.isnan(rows).all() and "no samples" in reasons[0]
+
+
 def test_fold_mean_weights_of_a_weighted_vote(tmp_path):
     folds = [{"fold": 0, "weights": {"text": 0.6, "speech": 0.4}}, {"fold": 1, "weights": {"text": 0.8, "bio": 0.2}}]
     (tmp_path / "weights.json").write_text(json.dumps({"method": "weighted_vote", "folds": folds}))

@@ -10,7 +10,6 @@ prediction needs. The training loop, the runs folder and the CLI live in ``train
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ from emotion_classifier.training.encoders import (
     encoder_from_dict,
     pooled_statistic_names,
 )
-from emotion_classifier.training.runs import read_json
+from emotion_classifier.training.runs import read_json, write_json
 
 MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 EARLY_FUSION = "early_fusion"
@@ -461,7 +460,7 @@ class ModalityModel:
         if fmt == "h5":
             self.model_.save(folder / f"{name}.h5")
         sidecar = folder / f"{name}.json"
-        sidecar.write_text(json.dumps(self._sidecar(), ensure_ascii=False, indent=2), encoding="utf-8")
+        write_json(sidecar, self._sidecar())
         return sidecar
 
     @classmethod

@@ -42,8 +42,7 @@ class ScoredModel:
         return read_oof(self.paths.oof)
 
     def histories(self) -> dict[int, pd.DataFrame]:
-        return {int(p.stem.removeprefix("history_fold")): pd.read_csv(p)
-                for p in sorted(self.paths.root.glob("history_fold*.csv"))}
+        return self.paths.histories()
 
     @cached_property
     def config(self) -> dict | None:

@@ -92,6 +92,11 @@ class RunPaths:
     def history(self, fold: int) -> Path:
         return self.root / f"history_fold{fold}.csv"
 
+    def histories(self) -> dict[int, pd.DataFrame]:
+        """Every stored fold history, by fold (the training curves of a run and of the report)."""
+        folds = sorted(int(p.stem.removeprefix("history_fold")) for p in self.root.glob("history_fold*.csv"))
+        return {fold: pd.read_csv(self.history(fold)) for fold in folds}
+
     @staticmethod
     def fold_model_name(fold: int) -> str:
         return f"fold{fold}"

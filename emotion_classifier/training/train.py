@@ -257,9 +257,7 @@ def write_plots(paths: runs.RunPaths, oof: pd.DataFrame, metrics: dict, modality
     ``oof`` as read back from ``oof_predictions.csv``, the metrics and the stored histories."""
     plot_confusion_matrix(oof["y_true"], predicted_labels(oof), paths.confusion_png,
                           title=f"{modality}: out-of-fold confusion matrix (row-normalised)")
-    folds = sorted(int(f) for f in oof["fold"].unique())
-    histories = {k: pd.read_csv(paths.history(k)) for k in folds if paths.history(k).exists()}
-    plot_training_curves(histories, paths.curves_png, title=f"{modality}: training curves")
+    plot_training_curves(paths.histories(), paths.curves_png, title=f"{modality}: training curves")
     plot_per_class_f1(metrics["summary"]["per_class_f1"], paths.per_class_png,
                       title=f"{modality}: per-class F1")
 

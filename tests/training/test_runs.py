@@ -85,3 +85,12 @@ def test_artifacts_fingerprint_follows_content_keys_not_timings():
     assert runs.artifacts_fingerprint(rerun) == fingerprint
     assert runs.artifacts_fingerprint(recomputed) != fingerprint
     assert runs.artifacts_fingerprint({**manifest, "segments": {"sha256": "abd"}}) != fingerprint
+
+
+def test_histories_are_read_back_by_fold_number(tmp_path):
+    paths = runs.RunPaths(tmp_path)
+    for fold, epochs in ((10, 3), (2, 1)):
+        runs.write_table(paths.history(fold), pd.DataFrame({"epoch": range(1, epochs + 1), "loss": 1.0}))
+    histories = paths.histories()
+    assert list(histories) == [2, 10] and len(histories[10]) == 3 and list(histories[2].columns) == ["epoch", "loss"]
+    assert runs.RunPaths(tmp_path / "empty").histories() == {}

@@ -16,6 +16,7 @@ import keras
 from keras import layers
 
 from emotion_classifier.models.heads import EMOTION_OUTPUT, add_heads
+from emotion_classifier.models.mlp import dense_blocks
 
 
 def modality_trunk(network: keras.Model, name: str) -> keras.Model:
@@ -67,7 +68,5 @@ def build_early_fusion(
         steps = layers.Masking(mask_value=0.0)(steps)
         current.append(layers.GRU(context_units, name="context_gru")(steps))
     x = current[0] if len(current) == 1 else layers.Concatenate(name="fused")(current)
-    for units in hidden_units:
-        x = layers.Dense(units, activation="relu")(x)
-        x = layers.Dropout(dropout)(x)
+    x = dense_blocks(x, hidden_units, dropout)
     return keras.Model(inputs, add_heads(x, regression=regression), name="early_fusion")

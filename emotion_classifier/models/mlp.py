@@ -20,8 +20,13 @@ def build_mlp(
 ) -> keras.Model:
     """Dense-ReLU-Dropout blocks over a feature vector, then the shared heads (uncompiled)."""
     inputs = keras.Input(shape=(n_inputs,), name="features")
-    x = inputs
+    x = dense_blocks(inputs, hidden_units, dropout)
+    return keras.Model(inputs, add_heads(x, regression=regression), name=name)
+
+
+def dense_blocks(x, hidden_units: Sequence[int], dropout: float):
+    """Dense-ReLU-Dropout per entry of ``hidden_units``: the MLP and the early-fusion network's top."""
     for units in hidden_units:
         x = layers.Dense(units, activation="relu")(x)
         x = layers.Dropout(dropout)(x)
-    return keras.Model(inputs, add_heads(x, regression=regression), name=name)
+    return x

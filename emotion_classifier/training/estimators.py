@@ -397,9 +397,9 @@ class ModalityModel:
         ]
         outputs = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
-        if REGRESSION_OUTPUTS[0] in outputs:
-            result.valence = unscale_rating(np.asarray(outputs["valence"]).reshape(-1))
-            result.arousal = unscale_rating(np.asarray(outputs["arousal"]).reshape(-1))
+        for target in REGRESSION_OUTPUTS:  # absent without regression heads: NaN stays
+            if target in outputs:
+                setattr(result, target, unscale_rating(np.asarray(outputs[target]).reshape(-1)))
         return result
 
     def predict(self, inputs: ModalityInputs, idx: Sequence[int]) -> Prediction:

@@ -274,3 +274,13 @@ def test_every_modality_beats_chance_clearly_on_a_generated_corpus(modality, art
             for _ in range(200)]
     assert macro_f1 > 1.5 / len(EMOTIONS), f"{modality}: macro-F1 {macro_f1:.3f} is near chance"
     assert macro_f1 > max(null), f"{modality}: macro-F1 {macro_f1:.3f} within the permutation null"
+
+
+def test_cli_trains_the_early_fusion_network_like_a_modality(artifacts, tmp_path, capsys):
+    argv = ["train", "--artifacts", str(artifacts), "--modality", "early_fusion", "--run", "cli", "--runs-dir",
+            str(tmp_path / "runs"), "--models", str(tmp_path / "models"), "--folds", "2", "--epochs", "1",
+            "--speech-model", "pooled", "--quiet"]
+    assert main(argv) == 0
+    assert "mean ± sd" in capsys.readouterr().out
+    assert (tmp_path / "runs" / "cli" / "early_fusion" / "oof_predictions.csv").is_file()
+    assert (tmp_path / "models" / "early_fusion.keras").is_file()

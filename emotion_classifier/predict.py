@@ -28,12 +28,13 @@ from emotion_classifier.features import PrepareConfig
 from emotion_classifier.features.audio import AudioSettings, wav_features
 from emotion_classifier.features.bio import PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize
+from emotion_classifier.files import read_json, write_json
 from emotion_classifier.fusion.early import FusionRow
 from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES, ModalityModel, Prediction, load_model
 from emotion_classifier.training.metrics import PROBA_COLUMNS, TARGETS
-from emotion_classifier.training.runs import RunPaths, read_json, write_json
+from emotion_classifier.training.runs import RunPaths
 from emotion_classifier.training.train import H5_NAMES
 
 FUSION_FILE = "fusion.json"

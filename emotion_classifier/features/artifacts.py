@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features.cache import load_npz
+from emotion_classifier.files import load_npz
 
 SEGMENTS = "segments.csv"
 TOKENS = "text_tokens.csv"

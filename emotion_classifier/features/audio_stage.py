@@ -12,7 +12,6 @@ import pandas as pd
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.artifacts import AUDIO, pack_frames, unpack_frames
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
-from emotion_classifier.features.cache import fingerprint, save_npz_atomic, stable_hash
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
@@ -24,6 +23,7 @@ from emotion_classifier.features.stage import (
     skipped_item,
     stage_key,
 )
+from emotion_classifier.files import fingerprint, save_npz_atomic, stable_hash
 
 
 def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:

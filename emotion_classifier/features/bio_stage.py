@@ -19,7 +19,6 @@ from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
 from emotion_classifier.datasets.coverage import owner_files
 from emotion_classifier.features.artifacts import BIO
 from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
-from emotion_classifier.features.cache import fingerprint, stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult
 from emotion_classifier.features.stage import (
@@ -31,6 +30,7 @@ from emotion_classifier.features.stage import (
     skipped_item,
     stage_key,
 )
+from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
 

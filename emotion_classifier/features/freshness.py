@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emotion_classifier.features.cache import fingerprint
+from emotion_classifier.files import fingerprint
 
 RUNTIME_SETTINGS = ("jobs", "strict")
 """PrepareConfig fields that change how a run goes, not what it writes."""

@@ -9,7 +9,7 @@ import platform
 from collections import Counter
 from pathlib import Path
 
-from emotion_classifier.features.cache import fingerprint
+from emotion_classifier.files import fingerprint
 
 PACKAGES: tuple[str, ...] = (
     "emotion_classifier", "numpy", "pandas", "scipy", "librosa", "soundfile", "neurokit2", "joblib",

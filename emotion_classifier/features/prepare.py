@@ -22,7 +22,6 @@ from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.features.audio_stage import run_audio_stage
 from emotion_classifier.features.bio_stage import run_bio_stage
-from emotion_classifier.features.cache import atomic_open, fingerprint, write_json_atomic
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.freshness import folder_mtimes, nothing_changed
 from emotion_classifier.features.manifest import (
@@ -34,6 +33,7 @@ from emotion_classifier.features.manifest import (
 )
 from emotion_classifier.features.stage import StageContext, StageResult, strict_error
 from emotion_classifier.features.text_stage import run_text_stage
+from emotion_classifier.files import atomic_open, fingerprint, write_json
 
 CACHE_DIR = ".cache"
 STAGES = (run_text_stage, run_audio_stage, run_bio_stage)
@@ -145,7 +145,7 @@ def prepare(
         _raise_if_strict([(r.name, r.section) for r in results])
     segments = _write_outputs(out, previous, _segments_csv(table, results), results)
     manifest = _manifest(data, out, config, table, results, segments, previous, versions)
-    write_json_atomic(out / MANIFEST, manifest)
+    write_json(out / MANIFEST, manifest)
     if progress:
         print(format_summary(manifest))
     return out

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features.cache import ChunkCache, fingerprint, stable_hash
+from emotion_classifier.features.cache import ChunkCache
 from emotion_classifier.features.runner import Chunk, ChunkResult, StageRun, run_chunks
+from emotion_classifier.files import fingerprint, stable_hash
 
 ARTIFACT_FORMAT = 1
 """Part of every stage's settings key: bump it when an artifact's layout changes, so old ones are rewritten."""

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.features.artifacts import TOKENS
-from emotion_classifier.features.cache import stable_hash, write_csv_atomic
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
@@ -21,6 +20,7 @@ from emotion_classifier.features.stage import (
     stage_key,
 )
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize, tokenizer_version
+from emotion_classifier.files import stable_hash, write_csv_atomic
 
 
 def tokenize_chunk(texts: list[str], tokenizer: str, stopwords: tuple[str, ...]) -> ChunkResult:

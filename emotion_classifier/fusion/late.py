@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score, log_loss
 
 from emotion_classifier.errors import InputError
+from emotion_classifier.files import write_json
 from emotion_classifier.fusion.align import (
     AlignedPredictions,
     align_predictions,
@@ -28,7 +29,7 @@ from emotion_classifier.fusion.align import (
 )
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training.metrics import TARGETS, folds_table, score_predictions
-from emotion_classifier.training.runs import RunPaths, write_json, write_table
+from emotion_classifier.training.runs import RunPaths, write_table
 
 OBJECTIVES: tuple[str, ...] = ("macro_f1", "log_loss")
 DEFAULT_METHODS: tuple[str, ...] = ("soft_vote", "weighted_vote", "stacking")

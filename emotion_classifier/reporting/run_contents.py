@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from emotion_classifier.errors import InputError
+from emotion_classifier.files import read_json
 from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE, DEFAULT_METHODS
-from emotion_classifier.training.runs import RunPaths, package_versions, read_json, read_oof
+from emotion_classifier.training.runs import RunPaths, package_versions, read_oof
 
 MODALITY_ORDER: tuple[str, ...] = ("text", "speech", "bio", "early_fusion")
 EXPECTED_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")

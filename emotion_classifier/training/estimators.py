@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import InputError
+from emotion_classifier.files import read_json, write_json
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.models import (
     ClassBalancedLoss,
@@ -42,7 +43,6 @@ from emotion_classifier.training.encoders import (
     encoder_from_dict,
     pooled_statistic_names,
 )
-from emotion_classifier.training.runs import read_json, write_json
 
 MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 EARLY_FUSION = "early_fusion"

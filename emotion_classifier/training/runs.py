@@ -7,7 +7,6 @@ present in that file are exactly the folds a rerun may skip.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features.cache import atomic_open, stable_hash
+from emotion_classifier.files import json_safe, read_json, stable_hash, write_json, write_text_atomic
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
 OOF_COLUMNS: tuple[str, ...] = (
@@ -102,39 +101,9 @@ class RunPaths:
         return f"fold{fold}"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so an interrupted write never leaves half a file."""
-    with atomic_open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
-def write_json(path: Path, data: dict | list) -> None:
-    """JSON with non-ASCII kept readable (Korean ids and paths) and NaN written as null."""
-    _atomic_write_text(Path(path), json.dumps(_json_safe(data), ensure_ascii=False, indent=2) + "\n")
-
-
-def read_json(path: Path) -> dict | list:
-    """Read a run file, naming it when it is missing or broken."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("file not found (is this a finished `emotion train` run folder?)", path) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
-
-
-def _json_safe(value):
-    # json.dumps writes NaN as a bare token other readers reject; null is what we mean.
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        return _json_safe(value.item())
-    return value
+def read_run_json(path: Path) -> dict | list:
+    """A run file, naming it when it is missing (not a finished run folder) or broken."""
+    return read_json(path, missing="file not found (is this a finished `emotion train` run folder?)")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -165,7 +134,7 @@ def artifacts_fingerprint(manifest: dict) -> str:
 
 def comparable_config(config: dict) -> dict:
     """The part of ``config.json`` that must be equal for a rerun to resume a run."""
-    return {k: v for k, v in _json_safe(config).items() if k not in _VOLATILE_CONFIG_KEYS}
+    return {k: v for k, v in json_safe(config).items() if k not in _VOLATILE_CONFIG_KEYS}
 
 
 def start_or_resume(paths: RunPaths, config: dict) -> None:
@@ -175,7 +144,7 @@ def start_or_resume(paths: RunPaths, config: dict) -> None:
     is refused with a message saying what differs.
     """
     if paths.config.exists():
-        stored = comparable_config(read_json(paths.config))
+        stored = comparable_config(read_run_json(paths.config))
         wanted = comparable_config(config)
         if stored != wanted:
             keys = sorted(k for k in stored.keys() | wanted.keys() if stored.get(k) != wanted.get(k))
@@ -216,11 +185,11 @@ def store_fold_predictions(path: Path, fold_rows: pd.DataFrame) -> pd.DataFrame:
         stored = stored[~stored["fold"].isin(fold_rows["fold"].unique())]
         fold_rows = pd.concat([stored, fold_rows], ignore_index=True)
     fold_rows = fold_rows.sort_values("fold", kind="stable").reset_index(drop=True)
-    _atomic_write_text(path, fold_rows.to_csv(index=False))
+    write_text_atomic(path, fold_rows.to_csv(index=False))
     return fold_rows
 
 
 def write_table(path: Path, table: pd.DataFrame) -> None:
     """CSV written atomically (histories, the per-fold metrics table)."""
-    _atomic_write_text(Path(path), table.to_csv(index=False))
+    write_text_atomic(path, table.to_csv(index=False))
 

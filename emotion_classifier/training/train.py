@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import Artifacts, load_artifacts
+from emotion_classifier.files import write_json
 from emotion_classifier.reporting.training_plots import (
     plot_confusion_matrix,
     plot_per_class_f1,
@@ -230,7 +231,7 @@ def train_modality(
     record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
                         test_sessions=test_sessions, split=split, fmt=fmt)
     runs.start_or_resume(paths, record)
-    runs.write_json(paths.folds, [f.to_dict() for f in folds])
+    write_json(paths.folds, [f.to_dict() for f in folds])
     done = runs.completed_folds(paths)
     for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
         if fold.index not in done:
@@ -247,7 +248,7 @@ def write_scores(paths: runs.RunPaths, oof: pd.DataFrame, modality: str, split: 
     """``metrics.json`` and ``metrics_folds.csv`` from the stored out-of-fold predictions ``oof``."""
     metrics = score_predictions(oof)
     metrics.update({"modality": modality, "split": split, "skipped": skipped})
-    runs.write_json(paths.metrics, metrics)
+    write_json(paths.metrics, metrics)
     runs.write_table(paths.metrics_folds, folds_table(metrics))
     return metrics
 
@@ -288,7 +289,7 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
     saved models, the artifacts and the fold plan are the ones the scores came from.
     """
     paths = runs.RunPaths(Path(run_dir))
-    record = runs.read_json(paths.config)
+    record = runs.read_run_json(paths.config)
     artifacts_dir = Path(artifacts_dir or record["artifacts"])
     artifacts = load_artifacts(artifacts_dir)
     if runs.artifacts_fingerprint(artifacts.manifest) != record["artifacts_fingerprint"]:

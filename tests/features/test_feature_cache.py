@@ -1,51 +1,10 @@
-import os
-
 import numpy as np
 import pytest
 
-from emotion_classifier.features.cache import (
-    ChunkCache,
-    atomic_open,
-    fingerprint,
-    load_npz,
-    save_npz_atomic,
-    stable_hash,
-)
+from emotion_classifier.features.cache import ChunkCache
 from emotion_classifier.features.runner import Chunk, blocks, run_chunks
 from emotion_classifier.features.text_stage import tokenize_chunk
-
-
-def test_fingerprint_sees_a_changed_file_and_a_missing_one(tmp_path):
-    path = tmp_path / "a.txt"
-    path.write_text("one")
-    before = fingerprint(path)
-    path.write_text("three")
-    os.utime(path, ns=(before["mtime_ns"] + 10**9, before["mtime_ns"] + 10**9))
-    assert fingerprint(path) != before and fingerprint(path)["size"] == 5
-    assert fingerprint(tmp_path / "nope") == {"size": None, "mtime_ns": None}
-
-
-def test_stable_hash_ignores_key_order_but_not_values():
-    assert stable_hash({"a": 1, "b": [1, 2]}) == stable_hash({"b": [1, 2], "a": 1})
-    assert stable_hash({"a": 1}) != stable_hash({"a": 2})
-
-
-def test_atomic_open_keeps_the_old_file_when_writing_fails(tmp_path):
-    path = tmp_path / "out.csv"
-    path.write_text("old")
-    with pytest.raises(RuntimeError), atomic_open(path, "w") as fh:
-        fh.write("half")
-        raise RuntimeError("interrupted")
-    assert path.read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
-
-
-def test_npz_round_trip_refuses_nothing_it_wrote(tmp_path):
-    arrays = {"x": np.arange(6.0).reshape(2, 3), "names": np.array(["a", "b"])}
-    save_npz_atomic(tmp_path / "a.npz", arrays)
-    back = load_npz(tmp_path / "a.npz")
-    np.testing.assert_array_equal(back["x"], arrays["x"])
-    assert back["names"].tolist() == ["a", "b"]
+from emotion_classifier.files import stable_hash
 
 
 def test_a_damaged_cache_file_is_a_miss(tmp_path):

@@ -1,4 +1,3 @@
-import json
 
 import numpy as np
 import pandas as pd
@@ -59,21 +58,6 @@ def test_resume_needs_the_same_settings_but_not_the_same_package_versions(tmp_pa
     runs.start_or_resume(paths, {**config, "versions": {"numpy": "2"}})
     with pytest.raises(InputError, match=r"config.json: .*train_config differ"):
         runs.start_or_resume(paths, {**config, "train_config": {"epochs": 4, "seed": 1}})
-
-
-def test_json_holds_null_for_nan_and_numpy_scalars_as_numbers(tmp_path):
-    path = tmp_path / "m.json"
-    runs.write_json(path, {"a": float("nan"), "b": np.float32(0.5), "c": (np.int64(3),), "d": "세션"})
-    assert json.loads(path.read_text(encoding="utf-8")) == {"a": None, "b": 0.5, "c": [3], "d": "세션"}
-    assert runs.read_json(path)["d"] == "세션"
-
-
-def test_unreadable_run_files_name_the_file(tmp_path):
-    with pytest.raises(InputError, match="config.json: file not found"):
-        runs.read_json(tmp_path / "config.json")
-    (tmp_path / "bad.json").write_text('{"a": 1,\n oops}', encoding="utf-8")
-    with pytest.raises(InputError, match=r"bad.json:2: not valid JSON"):
-        runs.read_json(tmp_path / "bad.json")
 
 
 def test_artifacts_fingerprint_follows_content_keys_not_timings():

@@ -1,0 +1,115 @@
+"""Ground helpers every stage writes and reads files with: fingerprints, atomic writes, JSON, npz.
+
+They sit below every stage (no import of any other package module but `errors`), so datasets,
+features, training, fusion, reporting and prediction all borrow them without importing each
+other. An interrupted run must never leave a half-written file behind: every file is written
+under a temporary name in the destination folder and moved into place with `os.replace`
+(atomic on one file system).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from emotion_classifier.errors import InputError
+
+
+def fingerprint(path: str | Path) -> dict[str, int | None]:
+    """Size and modification time of a file (None for both when it does not exist).
+
+    Size + mtime is what `make` and rsync trust; hashing every wav of a 16 h corpus on each
+    rerun would cost more than computing its features.
+    """
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return {"size": None, "mtime_ns": None}
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def stable_hash(obj: Any) -> str:
+    """A short hex digest of any JSON-able object, identical across processes and machines."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO]:
+    """Open a temporary sibling of `path` for writing; move it onto `path` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, mode, **kwargs) as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Text through `atomic_open`, so an interrupted write never leaves half a file."""
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def save_npz_atomic(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """`np.savez` through `atomic_open` (a file object, so numpy appends no suffix)."""
+    with atomic_open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def load_npz(path: str | Path) -> dict[str, np.ndarray]:
+    """Read every array of an npz into memory, refusing pickled objects."""
+    with np.load(path, allow_pickle=False) as data:
+        return {name: data[name] for name in data.files}
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    """A table as CSV without its index, written atomically."""
+    write_text_atomic(path, frame.to_csv(index=False))
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-ready copy: NaN as null (a bare NaN token is rejected by other readers), numpy
+    scalars as Python numbers, tuples as lists, paths and other objects as their text."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.ndarray):
+        return json_safe(value.tolist())
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        return json_safe(value.item())
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """JSON with non-ASCII kept readable (Korean ids and paths), NaN written as null, atomically."""
+    write_text_atomic(path, json.dumps(json_safe(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def read_json(path: str | Path, missing: str = "file not found") -> Any:
+    """Read a JSON file, naming it (and the broken line) when it is missing or broken."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(missing, path) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not a UTF-8 text file ({exc.reason})", path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None

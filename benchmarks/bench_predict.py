@@ -25,13 +25,14 @@ def train_small_models(work: Path, sessions: int, epochs: int) -> tuple[Path, Pa
     """A generated corpus and one model per modality trained on it: (corpus root, models folder)."""
     from emotion_classifier.datasets.synthetic import generate_corpus
     from emotion_classifier.features import load_artifacts, prepare
-    from emotion_classifier.training.estimators import MODALITIES, TrainConfig, make_model, modality_inputs
+    from emotion_classifier.registry import modality_names
+    from emotion_classifier.training.estimators import TrainConfig, make_model, modality_inputs
 
     corpus = generate_corpus(work / "corpus", corpus="kemdy19", sessions=sessions, seed=0)
     artifacts = load_artifacts(prepare(corpus.root, work / "artifacts", progress=False))
     sessions_of = artifacts.table["session"].to_numpy()
     last = sessions_of.max()
-    for modality in MODALITIES:
+    for modality in modality_names(joint=False):
         inputs = modality_inputs(artifacts, modality)
         model = make_model(modality, TrainConfig(epochs=epochs))
         model.fit(inputs, np.flatnonzero(sessions_of != last), np.flatnonzero(sessions_of == last))

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from emotion_classifier import __version__
+from emotion_classifier import __version__, registry
 from emotion_classifier.errors import InputError
 
 DEFAULT_SAMPLE_DIR = "data/sample_kemdy19"
@@ -198,8 +198,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="cross-validate one modality (session-wise folds), then save its model")
     p.add_argument("--artifacts", required=True, help="folder written by `emotion prepare`")
-    p.add_argument("--modality", required=True, choices=["text", "speech", "bio", "early_fusion"],
-                   help="early_fusion: the MATE-style network over every modality at once")
+    p.add_argument("--modality", required=True, choices=registry.modality_names(),
+                   help="; ".join(f"{m.name}: {m.help}" for m in map(registry.modality, registry.modality_names())))
     p.add_argument("--run", default="default", help="run name: writes RUNS_DIR/RUN/MODALITY")
     p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--models", default="h5_models", help="where the final model goes (default: %(default)s)")

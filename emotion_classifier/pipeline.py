@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emotion_classifier import registry
+
 DEFAULT_DATA = Path("data/sample_kemdy19")
 DEFAULT_ARTIFACTS = Path("data/artifacts")
-DEFAULT_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 
 
 @dataclass
@@ -29,9 +30,9 @@ class PipelineConfig:
     models_dir: Path = Path("h5_models")
     sample_corpus: str = "kemdy19"
     sample_sessions: int | None = None
-    modalities: tuple[str, ...] = DEFAULT_MODALITIES
+    modalities: tuple[str, ...] = field(default_factory=lambda: registry.modality_names(joint=False, default_only=True))
     early_fusion: bool = True
-    fusion_methods: tuple[str, ...] = ("soft_vote", "weighted_vote", "stacking")
+    fusion_methods: tuple[str, ...] = field(default_factory=lambda: registry.fusion_method_names(default_only=True))
     n_folds: int | None = None
     test_sessions: tuple[int, ...] | None = None
     seed: int = 0
@@ -92,12 +93,12 @@ def ensure_corpus(config: PipelineConfig) -> Path:
 
 
 def model_names(config: PipelineConfig) -> list[str]:
-    """The models to cross-validate: each modality, then the early-fusion network when available."""
-    from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES
-
-    names = [m for m in config.modalities if m in MODALITIES]
+    """The models to cross-validate: each chosen single modality, then (``early_fusion``) the registered
+    joint networks whose parts were all chosen."""
+    names = [m for m in config.modalities if m in registry.modality_names(joint=False)]
     if config.early_fusion:
-        names.append(EARLY_FUSION)
+        names += [m for m in registry.modality_names(joint=True, default_only=True)
+                  if set(registry.modality(m).parts) <= set(names)]
     return names
 
 
@@ -111,7 +112,8 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
     from emotion_classifier.predict import FUSION_FILE, choose_prediction_fusion, save_fusion_weights
 
     late = [m for m in trained if m in config.modalities]
-    choice = choose_prediction_fusion(config.run_root, late, early_fusion="early_fusion" in trained)
+    joint = [m for m in trained if registry.modality(m).joint]
+    choice = choose_prediction_fusion(config.run_root, late, early_fusion=bool(joint))
     if choice is None:
         stale = Path(config.models_dir) / FUSION_FILE
         if stale.is_file():

@@ -22,6 +22,7 @@ import librosa
 import numpy as np
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.datasets import clean_transcript, read_bio_file, read_transcript
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig
@@ -29,14 +30,14 @@ from emotion_classifier.features.audio import AudioSettings, wav_features
 from emotion_classifier.features.bio import PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize
 from emotion_classifier.files import read_json, write_json
-from emotion_classifier.fusion.early import FusionRow
+from emotion_classifier.fusion.early import EARLY_FUSION, FusionRow
 from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.training.estimators import EARLY_FUSION, MODALITIES, ModalityModel, Prediction, load_model
+from emotion_classifier.training.estimators import ModalityModel, Prediction, load_model
 from emotion_classifier.training.metrics import PROBA_COLUMNS, TARGETS
 from emotion_classifier.training.runs import RunPaths
-from emotion_classifier.training.train import H5_NAMES
 
+MODALITIES: tuple[str, ...] = registry.modality_names(joint=False)
 FUSION_FILE = "fusion.json"
 LATE_METHODS: tuple[str, ...] = ("soft_vote", "weighted_vote")
 """Late-fusion methods prediction applies (a weighted average of the single models' outputs)."""
@@ -83,7 +84,7 @@ class Recording:
 
 def _model_files(folder: Path, modality: str) -> str | None:
     """The stem a modality's model is saved under in ``folder`` (``M`` or the legacy h5 name)."""
-    for stem in (modality, H5_NAMES[modality]):
+    for stem in (modality, registry.h5_name(modality)):
         if (folder / f"{stem}.json").is_file():
             return stem
     return None

@@ -21,7 +21,7 @@ from emotion_classifier.datasets import bio_files_for
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
-from emotion_classifier.fusion.early import FusionRow, context_positions
+from emotion_classifier.fusion.early import EARLY_FUSION, FusionRow, context_positions
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.pipeline import PipelineConfig, record_prediction_fusion
 from emotion_classifier.predict import (
@@ -32,9 +32,8 @@ from emotion_classifier.predict import (
     fold_mean_weights,
     save_fusion_weights,
 )
+from emotion_classifier.registry import modality_names
 from emotion_classifier.training.estimators import (
-    EARLY_FUSION,
-    MODALITIES,
     TrainConfig,
     make_model,
     modality_inputs,
@@ -42,6 +41,7 @@ from emotion_classifier.training.estimators import (
 )
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
+MODALITIES = modality_names(joint=False)
 ATOL = 1e-5
 
 

@@ -6,15 +6,16 @@ do not belong together is the silent failure this layout exists to prevent.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.errors import InputError
-from emotion_classifier.files import load_npz
+from emotion_classifier.files import read_json
 
 SEGMENTS = "segments.csv"
 TOKENS = "text_tokens.csv"
@@ -32,15 +33,33 @@ STRING_COLUMNS: tuple[str, ...] = (
 
 @dataclass
 class Artifacts:
-    """Everything `prepare` wrote, aligned row for row with `table`."""
+    """Everything `prepare` wrote, aligned row for row with `table`.
+
+    ``stages`` holds each stage's artifact as its registered loader reads it back (keyed by the
+    stage name: ``text``, ``audio``, ``bio``, and any stage a registered modality adds).
+    ``tokens``, ``audio``, ``audio_feature_names`` and ``bio`` are the built-in stages' artifacts.
+    """
 
     table: pd.DataFrame
-    tokens: list[list[str]]
-    audio: list[np.ndarray]
-    audio_feature_names: list[str]
-    bio: pd.DataFrame
+    stages: dict[str, Any]
     manifest: dict
     folder: Path
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        return self.stages["text"]
+
+    @property
+    def audio(self) -> list[np.ndarray]:
+        return self.stages["audio"].frames
+
+    @property
+    def audio_feature_names(self) -> list[str]:
+        return self.stages["audio"].feature_names
+
+    @property
+    def bio(self) -> pd.DataFrame:
+        return self.stages["bio"]
 
 
 def read_table_csv(path: Path, string_columns: tuple[str, ...] = STRING_COLUMNS) -> pd.DataFrame:
@@ -51,7 +70,7 @@ def read_table_csv(path: Path, string_columns: tuple[str, ...] = STRING_COLUMNS)
     return pd.read_csv(path, dtype=dict.fromkeys(text, str), keep_default_na=False, na_values=numeric_na)
 
 
-def _check_aligned(ids: np.ndarray, table: pd.DataFrame, path: Path) -> None:
+def check_aligned(ids: np.ndarray, table: pd.DataFrame, path: Path) -> None:
     expected = table["segment_id"].to_numpy(dtype=str)
     if len(ids) != len(expected) or not np.array_equal(np.asarray(ids, dtype=str), expected):
         raise InputError(
@@ -75,24 +94,20 @@ def unpack_frames(features: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]
 
 
 def load_artifacts(folder: str | Path) -> Artifacts:
-    """Load a finished `prepare` output; refuses a folder without a manifest (unfinished run)."""
+    """Load a finished `prepare` output; refuses a folder without a manifest (unfinished run).
+
+    Each stage the manifest lists is read by the loader its modality registered; a stage no
+    registered modality reads (a plug-in not imported in this session) is left out.
+    """
     folder = Path(folder)
     if not (folder / MANIFEST).exists():
         raise InputError(f"no {MANIFEST}: not a finished `emotion prepare` output (run it, or rerun it)", folder)
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest = read_json(folder / MANIFEST)
     table = read_table_csv(folder / SEGMENTS)
-    tokens = read_table_csv(folder / TOKENS, ("segment_id", "tokens"))
-    _check_aligned(tokens["segment_id"].to_numpy(), table, folder / TOKENS)
-    audio = load_npz(folder / AUDIO)
-    _check_aligned(audio["segment_id"], table, folder / AUDIO)
-    bio = read_table_csv(folder / BIO, ("segment_id",))
-    _check_aligned(bio["segment_id"].to_numpy(), table, folder / BIO)
-    return Artifacts(
-        table=table,
-        tokens=[t.split(" ") if t else [] for t in tokens["tokens"]],
-        audio=unpack_frames(audio["features"], audio["offsets"]),
-        audio_feature_names=audio["feature_names"].tolist(),
-        bio=bio,
-        manifest=manifest,
-        folder=folder,
-    )
+    written = manifest.get("stages") or {}
+    stages = {
+        spec.stage_name: registry.resolve(spec.load)(folder, table)
+        for spec in registry.stage_modalities()
+        if spec.stage_name in written and spec.load is not None
+    }
+    return Artifacts(table=table, stages=stages, manifest=manifest, folder=folder)

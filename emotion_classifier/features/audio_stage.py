@@ -5,12 +5,15 @@ Work is cached in chunks of wav files so that an interrupted run keeps what it f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import librosa
 import numpy as np
 import pandas as pd
 
 from emotion_classifier.errors import AudioError
-from emotion_classifier.features.artifacts import AUDIO, pack_frames, unpack_frames
+from emotion_classifier.features.artifacts import AUDIO, check_aligned, pack_frames, unpack_frames
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
@@ -23,7 +26,7 @@ from emotion_classifier.features.stage import (
     skipped_item,
     stage_key,
 )
-from emotion_classifier.files import fingerprint, save_npz_atomic, stable_hash
+from emotion_classifier.files import fingerprint, load_npz, save_npz_atomic, stable_hash
 
 
 def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
@@ -84,7 +87,7 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         for paths in chunk_paths
     ]
     key = stage_key(base, table, chunks, table["wav_path"].tolist())
-    reused = reuse(context, "audio", key, table, wavs)
+    reused = reuse(context, "audio", key, table, wavs, AudioError)
     if reused is not None:
         return reused
     run = context.run("audio", audio_chunk, chunks)
@@ -116,6 +119,22 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         },
         "skipped": skipped,
         "converted": converted,
+        "strict": True,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("audio", AUDIO, key, available, section, _npz_writer(arrays, table, names), wavs)
+    return StageResult("audio", AUDIO, key, available, section, _npz_writer(arrays, table, names), wavs, AudioError)
+
+
+@dataclass
+class AudioFrames:
+    """``audio_features.npz`` read back: one ``(frames, n_features)`` array per segment row."""
+
+    frames: list[np.ndarray]
+    feature_names: list[str]
+
+
+def load_frames(folder: Path, table: pd.DataFrame) -> AudioFrames:
+    """The audio stage's artifact, checked row for row against ``segments.csv``."""
+    audio = load_npz(folder / AUDIO)
+    check_aligned(audio["segment_id"], table, folder / AUDIO)
+    return AudioFrames(unpack_frames(audio["features"], audio["offsets"]), audio["feature_names"].tolist())

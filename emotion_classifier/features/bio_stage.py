@@ -17,7 +17,7 @@ import pandas as pd
 
 from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
 from emotion_classifier.datasets.coverage import owner_files
-from emotion_classifier.features.artifacts import BIO
+from emotion_classifier.features.artifacts import BIO, check_aligned, read_table_csv
 from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult
@@ -146,3 +146,10 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
         "cache": {"hits": run.hits, "computed": run.computed},
     }  # fmt: skip
     return StageResult("bio", BIO, key, available, section, partial(write_csv_atomic, frame), inputs)
+
+
+def load_bio_features(folder: Path, table: pd.DataFrame) -> pd.DataFrame:
+    """``bio_features.csv`` back (``segment_id``, feature columns, ``has_bio``), checked against ``segments.csv``."""
+    bio = read_table_csv(folder / BIO, ("segment_id",))
+    check_aligned(bio["segment_id"].to_numpy(), table, folder / BIO)
+    return bio

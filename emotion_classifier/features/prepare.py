@@ -16,12 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.datasets import open_corpus
 from emotion_classifier.datasets.layout import annotation_files
-from emotion_classifier.errors import AudioError, InputError
+from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
-from emotion_classifier.features.audio_stage import run_audio_stage
-from emotion_classifier.features.bio_stage import run_bio_stage
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.freshness import folder_mtimes, nothing_changed
 from emotion_classifier.features.manifest import (
@@ -32,13 +31,14 @@ from emotion_classifier.features.manifest import (
     read_manifest,
 )
 from emotion_classifier.features.stage import StageContext, StageResult, strict_error
-from emotion_classifier.features.text_stage import run_text_stage
 from emotion_classifier.files import atomic_open, fingerprint, write_json
 
 CACHE_DIR = ".cache"
-STAGES = (run_text_stage, run_audio_stage, run_bio_stage)
-STRICT_ERRORS: dict[str, type[InputError]] = {"text": InputError, "audio": AudioError}
-"""`--strict` stages (a missing body signal is expected in these corpora, so bio is not one)."""
+
+
+def stages() -> list:
+    """The feature stage of every registered modality, in registration order (`registry`)."""
+    return [registry.resolve(spec.stage) for spec in registry.stage_modalities()]
 
 
 def select_view(table: pd.DataFrame, view: str, data: str | Path) -> pd.DataFrame:
@@ -51,16 +51,17 @@ def select_view(table: pd.DataFrame, view: str, data: str | Path) -> pd.DataFram
     return selected
 
 
-def _raise_if_strict(sections: list[tuple[str, dict]]) -> None:
-    for name, section in sections:
-        if name in STRICT_ERRORS and (error := strict_error(name, section, STRICT_ERRORS[name])):
+def _raise_if_strict(sections: list[tuple[str, dict, type[InputError] | None]]) -> None:
+    """The first skipped segment of a stage whose skips ``--strict`` refuses, as an error naming its file."""
+    for name, section, error_class in sections:
+        if section.get("strict") and (error := strict_error(name, section, error_class or InputError)):
             raise error
 
 
 def _nothing_to_do(previous: dict, config: PrepareConfig, out: Path, progress: bool) -> Path:
     """A rerun that found inputs, settings and artifacts as the previous run left them."""
     if config.strict:
-        _raise_if_strict(list(previous["stages"].items()))
+        _raise_if_strict([(name, section, None) for name, section in previous["stages"].items()])
     if progress:
         print(f"nothing changed since the previous run: {out} is up to date")
     return out
@@ -137,12 +138,12 @@ def prepare(
     out.mkdir(parents=True, exist_ok=True)
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
     results = []
-    for stage in STAGES:
+    for stage in stages():
         started = time.perf_counter()
         results.append(stage(table, config, context))
         results[-1].section["seconds"] = round(time.perf_counter() - started, 3)
     if config.strict:
-        _raise_if_strict([(r.name, r.section) for r in results])
+        _raise_if_strict([(r.name, r.section, r.strict_error) for r in results])
     segments = _write_outputs(out, previous, _segments_csv(table, results), results)
     manifest = _manifest(data, out, config, table, results, segments, previous, versions)
     write_json(out / MANIFEST, manifest)

@@ -52,6 +52,9 @@ class StageResult:
     section: dict
     write: Callable[[Path], None] | None
     inputs: list[str]
+    strict_error: type[InputError] | None = None
+    """What ``--strict`` raises for the stage's first skipped segment (None: skips are expected, as
+    a missing body signal is in these corpora); the manifest section records ``"strict": true``."""
 
 
 def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:
@@ -70,7 +73,8 @@ def stage_key(base: list, table: pd.DataFrame, chunks: list[Chunk], *extra: list
 
 
 def reuse(
-    context: StageContext, name: str, key: str, table: pd.DataFrame, inputs: list[str]
+    context: StageContext, name: str, key: str, table: pd.DataFrame, inputs: list[str],
+    strict_error: type[InputError] | None = None,
 ) -> StageResult | None:
     """The previous run's result for this stage, when its key and its artifact file are unchanged."""
     previous = context.previous.get(name)
@@ -81,8 +85,8 @@ def reuse(
         return None
     skipped_ids = {item["segment_id"] for item in previous["skipped"]}
     available = ~table["segment_id"].isin(skipped_ids).to_numpy()
-    section = {**previous, "cache": {"reused_artifact": True}}
-    return StageResult(name, artifact, key, available, section, None, inputs)
+    section = {**previous, "strict": strict_error is not None, "cache": {"reused_artifact": True}}
+    return StageResult(name, artifact, key, available, section, None, inputs, strict_error)
 
 
 def strict_error(name: str, section: dict, error: type[InputError] = InputError) -> InputError | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from emotion_classifier.features.artifacts import TOKENS
+from emotion_classifier.errors import InputError
+from emotion_classifier.features.artifacts import TOKENS, check_aligned, read_table_csv
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
@@ -56,7 +58,7 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
         for block in blocks(texts, config.chunk_size)
     ]
     key = stage_key(base, table, chunks)
-    reused = reuse(context, "text", key, table, inputs)
+    reused = reuse(context, "text", key, table, inputs, InputError)
     if reused is not None:
         return reused
     run = context.run("text", tokenize_chunk, chunks)
@@ -69,6 +71,15 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
         "settings": settings,
         "counts": {"segments": len(table), "with_text": int((tokens != "").sum()), "skipped": len(skipped)},
         "skipped": skipped,
+        "strict": True,
         "cache": {"hits": run.hits, "computed": run.computed},
     }
-    return StageResult("text", TOKENS, key, tokens != "", section, partial(write_csv_atomic, frame), inputs)
+    return StageResult("text", TOKENS, key, tokens != "", section, partial(write_csv_atomic, frame), inputs,
+                       InputError)
+
+
+def load_tokens(folder: Path, table: pd.DataFrame) -> list[list[str]]:
+    """``text_tokens.csv`` back as one token list per segment row (checked against ``segments.csv``)."""
+    tokens = read_table_csv(folder / TOKENS, ("segment_id", "tokens"))
+    check_aligned(tokens["segment_id"].to_numpy(), table, folder / TOKENS)
+    return [t.split(" ") if t else [] for t in tokens["tokens"]]

@@ -22,12 +22,11 @@ import keras
 import numpy as np
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
 from emotion_classifier.training.encoders import encoder_from_dict
 from emotion_classifier.training.estimators import (
-    EARLY_FUSION,
-    MODALITIES,
     ModalityInputs,
     ModalityModel,
     TrainConfig,
@@ -36,8 +35,8 @@ from emotion_classifier.training.estimators import (
     modality_inputs,
 )
 
-PARTS: tuple[str, ...] = MODALITIES
-"""The parts the network reads: every single modality, each with its own encoder and trunk."""
+EARLY_FUSION = "early_fusion"
+"""This network's name in the registry (``registry.py`` declares its parts: text, speech, bio)."""
 CONTEXT_PARTS: tuple[str, ...] = ("text", "speech")
 """Parts read from preceding segments: what was said and how (a partner's body is not recorded)."""
 DIALOGUE_KEYS: tuple[str, ...] = ("dialogue", "view")
@@ -63,11 +62,16 @@ class MultimodalRows:
         return len(next(iter(self.parts.values())).table)
 
 
-def early_fusion_inputs(artifacts) -> ModalityInputs:
+def parts_of(name: str = EARLY_FUSION) -> tuple[str, ...]:
+    """The single modalities a registered joint network reads, each with its own encoder and trunk."""
+    return registry.modality(name).parts
+
+
+def early_fusion_inputs(artifacts, name: str = EARLY_FUSION) -> ModalityInputs:
     """All parts of a loaded artifacts folder as one `ModalityInputs`; a row is available when it
     has at least one part (labels and ratings are the table's, shared by every part)."""
-    parts = {part: modality_inputs(artifacts, part) for part in PARTS}
-    first = parts[PARTS[0]]
+    parts = {part: modality_inputs(artifacts, part) for part in parts_of(name)}
+    first = next(iter(parts.values()))
     return ModalityInputs(
         table=first.table,
         x=MultimodalRows(parts),
@@ -75,7 +79,7 @@ def early_fusion_inputs(artifacts) -> ModalityInputs:
         y=first.y,
         valence=first.valence,
         arousal=first.arousal,
-        modality=EARLY_FUSION,
+        modality=name,
         feature_names=[f"{part}:{name}" for part, p in parts.items() for name in p.feature_names],
         preprocessing=first.preprocessing,
     )
@@ -193,7 +197,11 @@ class EarlyFusionModel(ModalityModel):
 
     def __init__(self, config: TrainConfig | None = None):
         super().__init__(config)
-        self._part_models = {part: make_model(part, self.config) for part in PARTS}
+        self._part_models = {part: make_model(part, self.config) for part in parts_of(self.modality)}
+
+    @classmethod
+    def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        return early_fusion_inputs(artifacts, cls.modality)
 
     @property
     def context_window(self) -> int:

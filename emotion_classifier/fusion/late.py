@@ -19,6 +19,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import f1_score, log_loss
 
+from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import write_json
 from emotion_classifier.fusion.align import (
@@ -32,7 +33,6 @@ from emotion_classifier.training.metrics import TARGETS, folds_table, score_pred
 from emotion_classifier.training.runs import RunPaths, write_table
 
 OBJECTIVES: tuple[str, ...] = ("macro_f1", "log_loss")
-DEFAULT_METHODS: tuple[str, ...] = ("soft_vote", "weighted_vote", "stacking")
 WEIGHTS_FILE = "weights.json"
 COMBINATIONS_FILE = "combinations.json"
 CONFIG_FILE = "config.json"
@@ -251,19 +251,9 @@ class StackingFusion(_LateFusion):
         return params
 
 
-FUSION_METHODS: dict[str, type[_LateFusion]] = {
-    "soft_vote": SoftVote,
-    "weighted_vote": WeightedVote,
-    "stacking": StackingFusion,
-}
-
-
 def make_fuser(method: str, **params) -> _LateFusion:
-    """The unfitted estimator of a fusion method, configured with ``params``."""
-    try:
-        return FUSION_METHODS[method](**params)
-    except KeyError:
-        raise ValueError(f"unknown fusion method {method!r} (known: {', '.join(FUSION_METHODS)})") from None
+    """The unfitted estimator of a registered fusion method (``registry``), configured with ``params``."""
+    return registry.resolve(registry.fusion_method(method).estimator)(**params)
 
 
 def fuse_folds(
@@ -296,7 +286,7 @@ def _unfusable(oof: AlignedPredictions) -> tuple[np.ndarray, dict]:
 def fuse_runs(
     run_dirs: Mapping[str, str | Path],
     out_dir: str | Path,
-    methods: Sequence[str] = DEFAULT_METHODS,
+    methods: Sequence[str] | None = None,
     params: Mapping[str, Mapping] | None = None,
 ) -> dict:
     """Fuse the modality runs with every method; write ``out_dir/{method}/`` and the combination counts.
@@ -305,8 +295,10 @@ def fuse_runs(
     the fusion folder (``runs/NAME/fusion``); ``params`` maps a method to its estimator settings.
     Each method folder gets ``oof_predictions.csv``, ``metrics.json``, ``metrics_folds.csv`` and
     ``weights.json``; ``out_dir`` gets ``combinations.json`` and ``config.json``. Returns the
-    metrics per method, the combination counts and what was skipped.
+    metrics per method, the combination counts and what was skipped. ``methods`` defaults to the
+    registered methods ``emotion run`` applies by default.
     """
+    methods = registry.fusion_method_names(default_only=True) if methods is None else tuple(methods)
     params = {m: dict((params or {}).get(m, {})) for m in methods}
     fusers = {m: make_fuser(m, **params[m]) for m in methods}
     tables = load_modality_predictions(run_dirs)

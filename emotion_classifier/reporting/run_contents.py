@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
-from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE, DEFAULT_METHODS
+from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE
 from emotion_classifier.training.runs import RunPaths, package_versions, read_oof
 
-MODALITY_ORDER: tuple[str, ...] = ("text", "speech", "bio", "early_fusion")
-EXPECTED_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 FUSION_FOLDER = "fusion"
 SYNTHETIC_KEYS: tuple[str, ...] = ("synthetic", "is_synthetic")
 
@@ -89,14 +88,15 @@ def _models(root: Path, absent: list[str]) -> list[ScoredModel]:
     folders = {p.name for p in root.iterdir()
                if p.is_dir() and ((p / "config.json").is_file() or (p / "metrics.json").is_file())}
     folders.discard(FUSION_FOLDER)
-    absent.extend(f"{m}: no run folder {root / m}" for m in EXPECTED_MODALITIES if m not in folders)
-    models = [_scored(root / n, n, "modality", absent) for n in _ordered(folders, MODALITY_ORDER)]
+    expected = registry.modality_names(joint=False, default_only=True)
+    absent.extend(f"{m}: no run folder {root / m}" for m in expected if m not in folders)
+    models = [_scored(root / n, n, "modality", absent) for n in _ordered(folders, registry.modality_names())]
     fusion = root / FUSION_FOLDER
     methods = {p.name for p in fusion.iterdir() if p.is_dir()} if fusion.is_dir() else set()
     if not methods:
         absent.append(f"late fusion: no {fusion} folder")
     models += [_scored(fusion / n, f"{FUSION_FOLDER}/{n}", "fusion", absent)
-               for n in _ordered(methods, DEFAULT_METHODS)]
+               for n in _ordered(methods, registry.fusion_method_names())]
     return [m for m in models if m is not None]
 
 

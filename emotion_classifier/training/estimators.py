@@ -19,6 +19,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json, write_json
 from emotion_classifier.labels import EMOTIONS
@@ -44,9 +45,6 @@ from emotion_classifier.training.encoders import (
     pooled_statistic_names,
 )
 
-MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
-EARLY_FUSION = "early_fusion"
-"""The joint network of ``fusion/early.py``, built and trained through this module's functions too."""
 TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
 SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
 SIDECAR_VERSION = 1
@@ -173,30 +171,14 @@ def _aligned_bio(bio: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     return bio
 
 
-def modality_inputs(artifacts, modality: str) -> ModalityInputs:
-    """Build the `ModalityInputs` of one modality from a loaded artifacts folder.
+def inputs_from_artifacts(artifacts, modality: str, x, available: np.ndarray,
+                          feature_names: Sequence[str] = ()) -> ModalityInputs:
+    """A modality's `ModalityInputs`: its ``x`` and ``available`` with the table's labels and ratings.
 
-    ``artifacts`` is what ``features.load_artifacts`` returns (``.table``, ``.tokens``,
-    ``.audio``, ``.bio``); every part must be row-aligned with the table.
+    What every estimator's ``artifact_inputs`` shares; ``artifacts`` is what
+    ``features.load_artifacts`` returns (or anything with its ``table`` and ``manifest``).
     """
-    if modality == EARLY_FUSION:
-        return _early_fusion().early_fusion_inputs(artifacts)
-    if modality not in MODALITIES:
-        raise ValueError(f"modality must be one of {MODALITIES}, got {modality!r}")
     table = artifacts.table.reset_index(drop=True)
-    feature_names: list[str] = []
-    if modality == "text":
-        x = [list(tokens) for tokens in artifacts.tokens]
-        available = _availability(table, "has_text", x)
-    elif modality == "speech":
-        x = list(artifacts.audio)
-        available = _availability(table, "has_audio", x)
-        feature_names = [str(n) for n in getattr(artifacts, "audio_feature_names", None) or []]
-    else:
-        bio = _aligned_bio(artifacts.bio, table)
-        feature_names = [c for c in bio.columns if c not in ("segment_id", "has_bio")]
-        x = bio[feature_names].to_numpy(dtype=float)
-        available = _as_bool(bio["has_bio"] if "has_bio" in bio else table["has_bio"])
     return ModalityInputs(
         table=table,
         x=x,
@@ -205,9 +187,19 @@ def modality_inputs(artifacts, modality: str) -> ModalityInputs:
         valence=pd.to_numeric(table["valence"], errors="coerce").to_numpy(dtype=float),
         arousal=pd.to_numeric(table["arousal"], errors="coerce").to_numpy(dtype=float),
         modality=modality,
-        feature_names=feature_names,
+        feature_names=[str(n) for n in feature_names],
         preprocessing=dict((getattr(artifacts, "manifest", None) or {}).get("config", {})),
     )
+
+
+def estimator_class(modality: str) -> type[ModalityModel]:
+    """The estimator class the registry declares for ``modality`` (a ValueError names the known ones)."""
+    return registry.resolve(registry.modality(modality).estimator)
+
+
+def modality_inputs(artifacts, modality: str) -> ModalityInputs:
+    """The `ModalityInputs` of one registered modality (or joint network) from a loaded artifacts folder."""
+    return estimator_class(modality).artifact_inputs(artifacts)
 
 
 @dataclass
@@ -261,6 +253,11 @@ class ModalityModel:
         self.config = config or TrainConfig()
 
     # -- what a modality defines --------------------------------------------------------------
+    @classmethod
+    def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        """This modality's rows of a loaded artifacts folder (`inputs_from_artifacts` does the shared part)."""
+        raise NotImplementedError
+
     def _make_encoder(self):
         raise NotImplementedError
 
@@ -473,9 +470,12 @@ class ModalityModel:
         """Reload a saved model (``name.keras``, else the legacy ``name.h5``) with its encoders."""
         folder = Path(folder)
         sidecar = _read_sidecar(folder / f"{name}.json")
-        target = _estimator_class(sidecar["modality"]) if cls is ModalityModel else cls
-        if target is None or target.modality != sidecar["modality"]:
-            where = folder / f"{name}.json"
+        where = folder / f"{name}.json"
+        try:
+            target = estimator_class(sidecar["modality"]) if cls is ModalityModel else cls
+        except ValueError as exc:
+            raise InputError(str(exc), where) from None
+        if target.modality != sidecar["modality"]:
             raise InputError(f"holds a {sidecar['modality']!r} model, not {cls.modality!r}", where)
         model = target(TrainConfig.from_dict(sidecar["config"]))
         model.encoder_ = target._encoder_from_dict(sidecar["encoder"])
@@ -505,6 +505,11 @@ class TextModel(ModalityModel):
 
     modality = "text"
 
+    @classmethod
+    def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        x = [list(tokens) for tokens in artifacts.tokens]
+        return inputs_from_artifacts(artifacts, cls.modality, x, _availability(artifacts.table, "has_text", x))
+
     def _make_encoder(self):
         cfg = self.config
         if cfg.text_encoder == "sentence":
@@ -531,6 +536,13 @@ class SpeechModel(ModalityModel):
 
     modality = "speech"
 
+    @classmethod
+    def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        x = list(artifacts.audio)
+        available = _availability(artifacts.table, "has_audio", x)
+        names = getattr(artifacts, "audio_feature_names", None) or []
+        return inputs_from_artifacts(artifacts, cls.modality, x, available, names)
+
     def _make_encoder(self):
         cfg = self.config
         if cfg.speech_model == "pooled":
@@ -556,6 +568,14 @@ class BioModel(ModalityModel):
 
     modality = "bio"
 
+    @classmethod
+    def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        table = artifacts.table.reset_index(drop=True)
+        bio = _aligned_bio(artifacts.bio, table)
+        names = [c for c in bio.columns if c not in ("segment_id", "has_bio")]
+        available = _as_bool(bio["has_bio"] if "has_bio" in bio else table["has_bio"])
+        return inputs_from_artifacts(artifacts, cls.modality, bio[names].to_numpy(dtype=float), available, names)
+
     def _make_encoder(self):
         return FeatureEncoder()
 
@@ -567,29 +587,9 @@ class BioModel(ModalityModel):
         return build_bio_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
 
 
-_ESTIMATORS: dict[str, type[ModalityModel]] = {"text": TextModel, "speech": SpeechModel, "bio": BioModel}
-
-
-def _early_fusion():
-    """``fusion/early.py``, imported on first use because it builds on this module."""
-    from emotion_classifier.fusion import early
-
-    return early
-
-
-def _estimator_class(modality: str) -> type[ModalityModel] | None:
-    if modality == EARLY_FUSION:
-        return _early_fusion().EarlyFusionModel
-    return _ESTIMATORS.get(modality)
-
-
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
-    """The estimator of one modality: ``TextModel``, ``SpeechModel``, ``BioModel``, or the
-    ``early_fusion`` network over all three (``fusion.early.EarlyFusionModel``)."""
-    estimator = _estimator_class(modality)
-    if estimator is None:
-        raise ValueError(f"modality must be one of {(*MODALITIES, EARLY_FUSION)}, got {modality!r}")
-    return estimator(config)
+    """The unfitted estimator of a registered modality or joint network (``registry``)."""
+    return estimator_class(modality)(config)
 
 
 def load_model(folder: str | Path, name: str) -> ModalityModel:

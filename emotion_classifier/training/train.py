@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import Artifacts, load_artifacts
 from emotion_classifier.files import write_json
@@ -25,9 +26,8 @@ from emotion_classifier.reporting.training_plots import (
     plot_per_class_f1,
     plot_training_curves,
 )
-from emotion_classifier.training import estimators, runs
+from emotion_classifier.training import runs
 from emotion_classifier.training.estimators import (
-    EARLY_FUSION,
     SAVE_FORMATS,
     ModalityInputs,
     ModalityModel,
@@ -46,13 +46,8 @@ from emotion_classifier.training.metrics import (
     score_predictions,
 )
 
-MODALITIES: tuple[str, ...] = (*estimators.MODALITIES, EARLY_FUSION)
-"""What ``train_modality`` trains: each single modality, and the early-fusion network."""
 SPLITS: tuple[str, ...] = ("session", "random")
 FORMATS: tuple[str, ...] = SAVE_FORMATS
-H5_NAMES: dict[str, str] = {"text": "best_model_txt", "speech": "best_model_wav", "bio": "best_model_bio",
-                            EARLY_FUSION: "best_model_fusion"}
-"""File stems of ``--format h5``: the names the original per-modality notebooks saved under."""
 
 VAL_FRACTION = 0.15
 """Share of training sessions held out for early stopping (at least one session)."""
@@ -196,7 +191,7 @@ def run_record(
 
 
 def _check_choices(modality: str, split: str, fmt: str) -> None:
-    choices = (("modality", modality, MODALITIES), ("split", split, SPLITS), ("fmt", fmt, FORMATS))
+    choices = (("modality", modality, registry.modality_names()), ("split", split, SPLITS), ("fmt", fmt, FORMATS))
     for name, value, allowed in choices:
         if value not in allowed:
             raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
@@ -277,7 +272,7 @@ def train_final_model(inputs: ModalityInputs, eligible: np.ndarray, modality: st
     """The model ``predict`` uses: every session but the validation ones, saved to ``models_dir``."""
     train_idx, val_idx = final_split(inputs, eligible, config.seed)
     model = make_model(modality, config).fit(inputs, train_idx, val_idx)
-    model.save(models_dir, H5_NAMES[modality] if fmt == "h5" else modality, fmt=fmt)
+    model.save(models_dir, registry.h5_name(modality) if fmt == "h5" else modality, fmt=fmt)
     return model
 
 

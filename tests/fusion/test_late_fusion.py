@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fake_runs import FOLD_SESSIONS, fake_segments, predict, split_rows, val_sessions_of, write_fake_runs
 
-from emotion_classifier.fusion import late
+from emotion_classifier import registry
 from emotion_classifier.fusion.align import align_predictions
 from emotion_classifier.fusion.late import (
     SoftVote,
@@ -18,6 +18,7 @@ from emotion_classifier.fusion.late import (
     simplex_grid,
 )
 from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.registry import FusionMethod
 from emotion_classifier.training.metrics import PROBA_COLUMNS, score_predictions
 from emotion_classifier.training.runs import OOF_COLUMNS
 
@@ -114,12 +115,12 @@ class SpyStacking(_Spy, StackingFusion):
     pass
 
 
-def test_fusion_is_fitted_on_the_folds_validation_sessions_only(tmp_path, monkeypatch):
-    monkeypatch.setitem(late.FUSION_METHODS, "spy_weighted", SpyWeightedVote)
-    monkeypatch.setitem(late.FUSION_METHODS, "spy_stacking", SpyStacking)
+def test_fusion_is_fitted_on_the_folds_validation_sessions_only(tmp_path):
     _Spy.seen.clear()
     dirs = write_fake_runs(tmp_path / "run")
-    fuse_runs(dirs, tmp_path / "run" / "fusion", methods=("spy_weighted", "spy_stacking"))
+    spies = (FusionMethod("spy_weighted", SpyWeightedVote), FusionMethod("spy_stacking", SpyStacking))
+    with registry.registered(*spies):
+        fuse_runs(dirs, tmp_path / "run" / "fusion", methods=("spy_weighted", "spy_stacking"))
     assert len(_Spy.seen) == 2 * len(FOLD_SESSIONS)
     for sessions, folds in _Spy.seen:
         (fold,) = folds

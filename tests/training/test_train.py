@@ -14,6 +14,7 @@ from emotion_classifier.cli import main
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
+from emotion_classifier.files import json_safe
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training import runs, train
 from emotion_classifier.training.estimators import Prediction, TrainConfig, modality_inputs
@@ -145,7 +146,7 @@ def test_metrics_files_agree_with_the_stored_predictions(artifacts, tmp_path, st
     stored = json.loads(run.metrics.read_text())
     rescored = json.loads(json.dumps(score_predictions(runs.read_oof(run.oof))))
     assert {k: v for k, v in stored.items() if k not in ("modality", "split", "skipped")} == rescored
-    assert stored["modality"] == "bio" and stored == json.loads(json.dumps(runs._json_safe(returned)))
+    assert stored["modality"] == "bio" and stored == json.loads(json.dumps(json_safe(returned)))
     table = pd.read_csv(run.metrics_folds)
     pd.testing.assert_frame_equal(table, folds_table(stored), check_dtype=False)
     for k in range(N_FOLDS):

@@ -39,7 +39,7 @@ from emotion_classifier.training.runs import RunPaths
 
 MODALITIES: tuple[str, ...] = registry.modality_names(joint=False)
 FUSION_FILE = "fusion.json"
-LATE_METHODS: tuple[str, ...] = ("soft_vote", "weighted_vote")
+LATE_METHODS: tuple[str, ...] = registry.fusion_method_names(at_prediction=True)
 """Late-fusion methods prediction applies (a weighted average of the single models' outputs)."""
 PREDICTION_METHODS: tuple[str, ...] = (*LATE_METHODS, EARLY_FUSION)
 """What ``fusion.json`` may choose. Stacking is not among them: its stackers are fitted per fold on

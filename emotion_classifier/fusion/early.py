@@ -37,8 +37,6 @@ from emotion_classifier.training.estimators import (
 
 EARLY_FUSION = "early_fusion"
 """This network's name in the registry (``registry.py`` declares its parts: text, speech, bio)."""
-CONTEXT_PARTS: tuple[str, ...] = ("text", "speech")
-"""Parts read from preceding segments: what was said and how (a partner's body is not recorded)."""
 DIALOGUE_KEYS: tuple[str, ...] = ("dialogue", "view")
 ORDER_KEYS: tuple[str, ...] = ("start", "numb")
 
@@ -116,7 +114,7 @@ class FusionEncoder:
     kind = EARLY_FUSION
     sequence = True  # rows are balanced by index only: SMOTE cannot interpolate a dialogue window
 
-    def __init__(self, encoders: dict, context_window: int = 0, context_parts: Sequence[str] = CONTEXT_PARTS):
+    def __init__(self, encoders: dict, context_window: int = 0, context_parts: Sequence[str] = ()):
         self.encoders = dict(encoders)
         self.context_window = int(context_window)
         self.context_parts = tuple(context_parts)
@@ -209,7 +207,8 @@ class EarlyFusionModel(ModalityModel):
 
     def _make_encoder(self) -> FusionEncoder:
         encoders = {part: model._make_encoder() for part, model in self._part_models.items()}
-        return FusionEncoder(encoders, self.context_window, CONTEXT_PARTS)
+        context = [part for part, model in self._part_models.items() if model.dialogue_context]
+        return FusionEncoder(encoders, self.context_window, context)
 
     def _raw(self, inputs: ModalityInputs, rows: np.ndarray) -> list[FusionRow]:
         rows = np.asarray(rows, dtype=int)

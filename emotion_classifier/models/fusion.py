@@ -38,7 +38,7 @@ def build_early_fusion(
     trunks: Mapping[str, keras.Model],
     row_shapes: Mapping[str, Sequence[int]],
     context_window: int = 0,
-    context_parts: Sequence[str] = ("text", "speech"),
+    context_parts: Sequence[str] = (),
     context_units: int = 32,
     hidden_units: Sequence[int] = (64,),
     dropout: float = 0.2,

@@ -1,6 +1,6 @@
 """Figures that compare runs, for the report: per-class F1 of every model, valence/arousal scatter.
 
-The figures of a single run (confusion matrix, training curves) live in ``training_plots`` and
+The figures of a single run (confusion matrix, training curves) live in ``training.plots`` and
 are reused as they are; these two need several models or the regression targets. Built on
 ``matplotlib.figure.Figure`` like those, so no display and no pyplot state are involved.
 """
@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.reporting.training_plots import f1_axis, save_figure
 from emotion_classifier.training.metrics import TARGETS, ccc
+from emotion_classifier.training.plots import f1_axis, save_figure
 
 
 def plot_per_class_f1_comparison(per_class_f1: Mapping[str, Mapping[str, float | None]], path: Path,

@@ -29,9 +29,9 @@ from emotion_classifier.reporting.run_contents import (
     run_versions,
     sessions_scored,
 )
-from emotion_classifier.reporting.training_plots import plot_confusion_matrix, plot_training_curves
 from emotion_classifier.reporting.training_summary import SUMMARY_COLUMNS, summary_table
 from emotion_classifier.training.metrics import predicted_labels, summarise_folds
+from emotion_classifier.training.plots import plot_confusion_matrix, plot_training_curves
 
 SECTIONS: tuple[str, ...] = (
     "What was run",

@@ -242,6 +242,9 @@ class ModalityModel:
     """Shared fit/predict/save logic; subclasses choose the input encoder and the network."""
 
     modality: ClassVar[str] = ""
+    dialogue_context: ClassVar[bool] = False
+    """Whether a joint network reads this modality from the preceding segments of the dialogue too
+    (what was said and how; a partner's body is not recorded, so bio does not)."""
     predict_chunk_rows: ClassVar[int] = 64
     """`predict_raw` runs ``predict_on_batch`` on chunks of this many rows. ``Model.predict`` sets up a
     data pipeline and callbacks on every call (40-60 ms, most of the latency of one recording), and
@@ -504,6 +507,7 @@ class TextModel(ModalityModel):
     """
 
     modality = "text"
+    dialogue_context = True
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
@@ -535,6 +539,7 @@ class SpeechModel(ModalityModel):
     """Speech: masked conv-recurrent network over frames (``crnn``) or an MLP over frame statistics."""
 
     modality = "speech"
+    dialogue_context = True
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:

@@ -21,11 +21,6 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import Artifacts, load_artifacts
 from emotion_classifier.files import write_json
-from emotion_classifier.reporting.training_plots import (
-    plot_confusion_matrix,
-    plot_per_class_f1,
-    plot_training_curves,
-)
 from emotion_classifier.training import runs
 from emotion_classifier.training.estimators import (
     SAVE_FORMATS,
@@ -44,6 +39,11 @@ from emotion_classifier.training.metrics import (
     folds_table,
     predicted_labels,
     score_predictions,
+)
+from emotion_classifier.training.plots import (
+    plot_confusion_matrix,
+    plot_per_class_f1,
+    plot_training_curves,
 )
 
 SPLITS: tuple[str, ...] = ("session", "random")

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.reporting.training_plots import (
+from emotion_classifier.training.plots import (
     plot_confusion_matrix,
     plot_per_class_f1,
     plot_training_curves,

@@ -20,7 +20,11 @@ DEFAULT_MODALITIES: tuple[str, ...] = ("text", "speech", "bio")
 
 @dataclass
 class PipelineConfig:
-    """Every path and setting of one ``emotion run``; written to ``runs/NAME/pipeline.json``."""
+    """Every path and setting of one ``emotion run``; written to ``runs/NAME/pipeline.json`` and, with
+    every default spelt out, to ``runs/NAME/experiment.toml`` (`emotion_classifier.settings`).
+
+    ``folds_file``: a published fold list (`training.folds.read_folds_file`) instead of ``n_folds``.
+    """
 
     data: Path | None = None
     artifacts: Path | None = None
@@ -37,6 +41,7 @@ class PipelineConfig:
     seed: int = 0
     train_settings: dict = field(default_factory=dict)
     prepare_settings: dict = field(default_factory=dict)
+    folds_file: Path | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -63,6 +68,7 @@ class PipelineConfig:
             "early_fusion": self.early_fusion, "fusion_methods": list(self.fusion_methods),
             "n_folds": self.n_folds, "test_sessions": None if self.test_sessions is None else list(self.test_sessions),
             "seed": self.seed, "train_settings": self.train_settings, "prepare_settings": self.prepare_settings,
+            "folds_file": None if self.folds_file is None else str(self.folds_file),
         }
 
 
@@ -129,6 +135,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     from emotion_classifier.features import prepare
     from emotion_classifier.fusion.late import fuse_runs
     from emotion_classifier.reporting.report import write_report
+    from emotion_classifier.settings import SETTINGS_FILE, settings_from_pipeline, write_settings
     from emotion_classifier.training.estimators import TrainConfig
     from emotion_classifier.training.train import train_modality
 
@@ -136,6 +143,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     root = config.run_root
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    write_settings(root / SETTINGS_FILE, settings_from_pipeline(config))
     timings: dict[str, float] = {}
     data = _timed("corpus", timings, lambda: ensure_corpus(config))
     artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
@@ -147,7 +155,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
         run_dirs[name] = root / name
         _timed(f"train {name}", timings, lambda n=name: train_modality(
             artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
-            test_sessions=config.test_sessions, progress=progress))
+            test_sessions=config.test_sessions, progress=progress, folds_file=config.folds_file))
     late = {m: d for m, d in run_dirs.items() if m in config.modalities}
     if len(late) >= 2:
         _timed("fusion", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))

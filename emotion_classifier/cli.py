@@ -52,30 +52,63 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_prepare(args: argparse.Namespace) -> int:
-    from emotion_classifier.features import PrepareConfig, prepare
+def _given_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> set[str]:
+    """The options the user typed (their ``dest``): ``argv`` parsed again with every default suppressed.
 
-    config = PrepareConfig(
-        view=args.view, ties=args.ties, tokenizer=args.tokenizer, stopwords=args.stopwords, n_mfcc=args.n_mfcc,
-        log_mel=args.log_mel, deltas=args.deltas, jobs=args.jobs, strict=args.strict,
-    )  # fmt: skip
-    prepare(args.data, args.out, config, progress=not args.quiet)
+    A settings file sits between the defaults and the command line, so an option left at its
+    default must not override the file, while one typed, even with the default's value, must.
+    """
+    parsers, saved = [parser], []
+    while parsers:
+        for action in parsers.pop()._actions:
+            saved.append((action, action.default))
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+    try:
+        for action, _ in saved:
+            action.default = argparse.SUPPRESS
+        typed, _ = parser.parse_known_args(argv)
+    finally:
+        for action, default in saved:
+            action.default = default
+    return set(vars(typed))
+
+
+# Typed options that are settings: option dest -> SECTION.FIELD (emotion_classifier/settings.py).
+_PREPARE_SETTINGS = {name: f"prepare.{name}" for name in (
+    "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "jobs", "strict")}
+_FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", "folds_file": "run.folds_file"}
+_RUN_SETTINGS = {
+    "data": "run.data", "artifacts": "run.artifacts", "runs_dir": "run.runs_dir", "run": "run.run_name",
+    "models": "run.models_dir", "corpus": "run.sample_corpus", "sessions": "run.sample_sessions",
+    "no_early_fusion": "run.early_fusion", **_FOLD_SETTINGS,
+}  # fmt: skip
+_NEGATED = ("no_multitask", "no_early_fusion")
+
+
+def _command_settings(args: argparse.Namespace, options: dict[str, str], sections: tuple[str, ...]):
+    """Defaults < ``--config`` file < the typed options of ``options`` < ``--set`` (``sections``)."""
+    from emotion_classifier.settings import command_settings
+
+    typed = getattr(args, "given", set())
+    values = {key: (not getattr(args, dest)) if dest in _NEGATED else getattr(args, dest)
+              for dest, key in options.items() if dest in typed}
+    return command_settings(args.config, values, args.set, sections)
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from emotion_classifier.features import prepare
+
+    settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
+    prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
     return 0
 
 
-def _train_config(args: argparse.Namespace):
-    from emotion_classifier.training.estimators import TrainConfig
-
-    settings = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
-    settings = {field: value for field, value in settings.items() if value is not None}
-    if args.no_multitask:
-        settings["regression_heads"] = False
-    if args.verbose:
-        settings["verbose"] = True
-    try:
-        return TrainConfig(**settings)
-    except ValueError as exc:
-        raise InputError(f"invalid training setting: {exc}") from None
+def _train_settings(args: argparse.Namespace):
+    """``[train]`` and the fold settings of ``[run]``: the training options, then ``--set train.*``."""
+    options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items()}
+    options.update(_FOLD_SETTINGS, no_multitask="train.regression_heads", verbose="train.verbose")
+    return _command_settings(args, options, ("train",))
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -84,11 +117,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.train import train_modality
 
-    config = _train_config(args)
+    settings = _train_settings(args)
+    folds = settings.run
     run_dir = Path(args.runs_dir) / args.run / args.modality
     metrics = train_modality(
-        args.artifacts, args.modality, config, run_dir, models_dir=args.models, n_folds=args.folds,
-        test_sessions=args.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
+        args.artifacts, args.modality, settings.train, run_dir, models_dir=args.models, n_folds=folds.n_folds,
+        test_sessions=folds.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
+        folds_file=folds.folds_file,
     )  # fmt: skip
     print(format_summary(metrics, title=f"{args.modality} ({args.split} folds), run folder {run_dir}"))
     print(f"final {args.modality} model saved in {args.models}")
@@ -140,6 +175,7 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    _add_settings_options(p, "prepare")
     p.set_defaults(func=_cmd_prepare)
 
 
@@ -154,23 +190,31 @@ def _session_list(text: str) -> list[int]:
     return sessions
 
 
+def _add_settings_options(p: argparse.ArgumentParser, sections: str) -> None:
+    """``--config FILE`` and ``--set SECTION.FIELD=VALUE`` (``sections``: what ``--set`` may name here)."""
+    p.add_argument("--config", default=None, metavar="FILE.toml",
+                   help="settings file with [prepare], [train], [run] sections (runs/NAME/experiment.toml is one); "
+                        "typed options and --set override it")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help=f"any setting of {sections} (VALUE as TOML: 128, [64, 32], true, kiwi); repeatable")
+
+
+def _add_folds_file(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--folds-file", default=None, metavar="FILE.json",
+                   help='published folds: [{"test": [1, 2, 3, 4]}, {"test": [5, 6, 7, 8], "val": [9]}, ...] '
+                        "(session numbers; without val, validation sessions are drawn from the training ones)")
+
+
 _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    from emotion_classifier.pipeline import run_pipeline
+    from emotion_classifier.settings import SECTIONS
 
-    from emotion_classifier.pipeline import PipelineConfig, run_pipeline
-
-    settings = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items()}
-    config = PipelineConfig(
-        data=None if args.data is None else Path(args.data),
-        artifacts=None if args.artifacts is None else Path(args.artifacts),
-        runs_dir=Path(args.runs_dir), run_name=args.run, models_dir=Path(args.models),
-        sample_corpus=args.corpus, sample_sessions=args.sessions, early_fusion=not args.no_early_fusion,
-        n_folds=args.folds, test_sessions=args.test_sessions, seed=args.seed if args.seed is not None else 0,
-        train_settings={f: v for f, v in settings.items() if v is not None and f != "seed"},
-    )
-    run_pipeline(config, progress=not args.quiet)
+    options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
+    options.update(_RUN_SETTINGS, seed="run.seed")
+    settings = _command_settings(args, options, SECTIONS)
+    run_pipeline(settings.pipeline_config(), progress=not args.quiet)
     return 0
 
 
@@ -207,6 +251,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="outer folds (default: KEMDy19 5, KEMDy20 folds of 8 sessions)")
     p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
                    help="one split with these test sessions instead of K folds")
+    _add_folds_file(p)
     p.add_argument("--split", choices=["session", "random"], default="session",
                    help="random: utterance-level folds that LEAK speakers, only to compare with old numbers")
     _add_training_options(p)
@@ -215,6 +260,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="h5: also write best_model_txt/wav/bio.h5 as the old notebooks did")
     p.add_argument("--verbose", action="store_true", help="show Keras progress per epoch")
     p.add_argument("--quiet", action="store_true", help="no progress bar over folds")
+    _add_settings_options(p, "train")
     p.set_defaults(func=_cmd_train)
 
 
@@ -240,9 +286,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--folds", type=int, default=None, help="outer session-wise folds")
     p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
                    help="one split with these test sessions instead of K folds")
+    _add_folds_file(p)
     _add_training_options(p)
     p.add_argument("--no-early-fusion", action="store_true", help="skip the early-fusion network")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_settings_options(p, "prepare, train and run")
     p.set_defaults(func=_cmd_run)
 
 
@@ -307,6 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    args.given = _given_options(parser, argv)
     try:
         return int(args.func(args) or 0)
     except InputError as exc:

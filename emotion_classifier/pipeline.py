@@ -10,62 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from emotion_classifier import registry
+from emotion_classifier.run_config import DEFAULT_ARTIFACTS, DEFAULT_DATA, PipelineConfig
 
-DEFAULT_DATA = Path("data/sample_kemdy19")
-DEFAULT_ARTIFACTS = Path("data/artifacts")
-
-
-@dataclass
-class PipelineConfig:
-    """Every path and setting of one ``emotion run``; written to ``runs/NAME/pipeline.json``."""
-
-    data: Path | None = None
-    artifacts: Path | None = None
-    runs_dir: Path = Path("runs")
-    run_name: str = "demo"
-    models_dir: Path = Path("h5_models")
-    sample_corpus: str = "kemdy19"
-    sample_sessions: int | None = None
-    modalities: tuple[str, ...] = field(default_factory=lambda: registry.modality_names(joint=False, default_only=True))
-    early_fusion: bool = True
-    fusion_methods: tuple[str, ...] = field(default_factory=lambda: registry.fusion_method_names(default_only=True))
-    n_folds: int | None = None
-    test_sessions: tuple[int, ...] | None = None
-    seed: int = 0
-    train_settings: dict = field(default_factory=dict)
-    prepare_settings: dict = field(default_factory=dict)
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.data) if self.data is not None else DEFAULT_DATA
-
-    @property
-    def artifacts_dir(self) -> Path:
-        """data/artifacts for the sample corpus (where the notebooks look); one folder per other corpus."""
-        if self.artifacts is not None:
-            return Path(self.artifacts)
-        if self.data is None:
-            return DEFAULT_ARTIFACTS
-        return DEFAULT_ARTIFACTS.parent / f"artifacts_{Path(self.data).name}"
-
-    @property
-    def run_root(self) -> Path:
-        return Path(self.runs_dir) / self.run_name
-
-    def to_dict(self) -> dict:
-        return {
-            "data": str(self.data_dir), "artifacts": str(self.artifacts_dir), "run_root": str(self.run_root),
-            "models_dir": str(self.models_dir), "sample_corpus": self.sample_corpus,
-            "sample_sessions": self.sample_sessions, "modalities": list(self.modalities),
-            "early_fusion": self.early_fusion, "fusion_methods": list(self.fusion_methods),
-            "n_folds": self.n_folds, "test_sessions": None if self.test_sessions is None else list(self.test_sessions),
-            "seed": self.seed, "train_settings": self.train_settings, "prepare_settings": self.prepare_settings,
-        }
-
+__all__ = ["DEFAULT_ARTIFACTS", "DEFAULT_DATA", "PipelineConfig", "run_pipeline"]
 
 def _log(message: str) -> None:
     print(f"[emotion run] {message}", flush=True)
@@ -131,6 +81,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     from emotion_classifier.features import prepare
     from emotion_classifier.fusion.late import fuse_runs
     from emotion_classifier.reporting.report import write_report
+    from emotion_classifier.settings import SETTINGS_FILE, settings_from_pipeline, write_settings
     from emotion_classifier.training.estimators import TrainConfig
     from emotion_classifier.training.train import train_modality
 
@@ -138,6 +89,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     root = config.run_root
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
+    write_settings(root / SETTINGS_FILE, settings_from_pipeline(config))
     timings: dict[str, float] = {}
     data = _timed("corpus", timings, lambda: ensure_corpus(config))
     artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
@@ -149,7 +101,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
         run_dirs[name] = root / name
         _timed(f"train {name}", timings, lambda n=name: train_modality(
             artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
-            test_sessions=config.test_sessions, progress=progress))
+            test_sessions=config.test_sessions, progress=progress, folds_file=config.folds_file))
     late = {m: d for m, d in run_dirs.items() if m in config.modalities}
     if len(late) >= 2:
         _timed("fusion", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))

@@ -20,24 +20,26 @@ from notebook_kit import assemble, main, write
 FILENAME = "Ensemble_emotion.ipynb"
 
 TRAIN_CELL = '''\
+import dataclasses
+
 from emotion_classifier.training.runs import RunPaths
 from emotion_classifier.training.train import train_modality
 
 RUN_ROOT = RUNS / RUN_NAME
 run_dirs = {modality: RUN_ROOT / modality for modality in ("text", "speech", "bio")}
-config = TrainConfig(epochs=EPOCHS, seed=0)
+config = dataclasses.replace(SETTINGS.train, epochs=EPOCHS)
 for modality, run_dir in run_dirs.items():
     if RunPaths(run_dir).metrics.exists():
         print(f"{modality}: reusing the finished run in {run_dir}")
     else:
-        train_modality(ARTIFACTS, modality, config, run_dir, models_dir=MODELS, n_folds=FOLDS)'''
+        train_modality(ARTIFACTS, modality, config, run_dir, models_dir=MODELS, **FOLD_PLAN)'''
 
 FUSION_CELL = '''\
 import pandas as pd
 
 from emotion_classifier.fusion.late import fuse_runs
 
-fusion = fuse_runs(run_dirs, RUN_ROOT / "fusion")
+fusion = fuse_runs(run_dirs, RUN_ROOT / "fusion", methods=SETTINGS.run.fusion_methods)
 pd.DataFrame(fusion["combinations"]).fillna(0).astype(int).rename_axis("available modalities")'''
 
 COMPARISON_CELL = '''\

@@ -22,8 +22,9 @@ NOTEBOOKS: dict[str, tuple[str, str]] = {
 }
 
 PATHS_CELL = '''\
-# Paths and settings. Environment variables override the defaults; the defaults train on the synthetic
-# sample corpus, which is generated and prepared here when it is not there yet.
+# Paths and settings. Environment variables override the settings file EMOTION_CONFIG names (an
+# experiment.toml, as `emotion run --config` reads), which overrides the defaults; the defaults train on
+# the synthetic sample corpus, which is generated and prepared here when it is not there yet.
 # Google Colab: keep corpora, artifacts and runs on Drive, e.g.
 # from google.colab import drive; drive.mount("/content/gdrive")
 # os.environ["EMOTION_DATA"] = "/content/gdrive/MyDrive/KEMDy19"
@@ -32,28 +33,32 @@ import os
 from pathlib import Path
 
 from emotion_classifier import generate_corpus, prepare
-from emotion_classifier.training.estimators import TrainConfig
+from emotion_classifier.settings import load_settings
 
-DATA = Path(os.environ.get("EMOTION_DATA", "data/sample_kemdy19"))
-ARTIFACTS = Path(os.environ.get("EMOTION_ARTIFACTS", "data/artifacts"))
-RUNS = Path(os.environ.get("EMOTION_RUNS", "runs"))
-MODELS = Path(os.environ.get("EMOTION_MODELS", "h5_models"))
+SETTINGS = load_settings(os.environ.get("EMOTION_CONFIG"))  # no file: the defaults
+DATA = Path(os.environ.get("EMOTION_DATA", SETTINGS.run.data_dir))
+ARTIFACTS = Path(os.environ.get("EMOTION_ARTIFACTS", SETTINGS.run.artifacts_dir))
+RUNS = Path(os.environ.get("EMOTION_RUNS", SETTINGS.run.runs_dir))
+MODELS = Path(os.environ.get("EMOTION_MODELS", SETTINGS.run.models_dir))
 RUN_NAME = os.environ.get("EMOTION_RUN", "notebooks")
-EPOCHS = int(os.environ.get("EMOTION_EPOCHS", TrainConfig().epochs))
-FOLDS = int(os.environ.get("EMOTION_FOLDS", 0)) or None  # None: the corpus default (KEMDy19: 5)
-SAMPLE_SESSIONS = int(os.environ.get("EMOTION_SAMPLE_SESSIONS", 0)) or None  # None: the demo size
+EPOCHS = int(os.environ.get("EMOTION_EPOCHS", SETTINGS.train.epochs))
+FOLDS = int(os.environ.get("EMOTION_FOLDS", 0)) or SETTINGS.run.n_folds  # None: the corpus default (KEMDy19: 5)
+SAMPLE_SESSIONS = int(os.environ.get("EMOTION_SAMPLE_SESSIONS", 0)) or SETTINGS.run.sample_sessions  # None: demo size
+FOLD_PLAN = {"n_folds": FOLDS, "test_sessions": SETTINGS.run.test_sessions, "folds_file": SETTINGS.run.folds_file}
 
 if not DATA.exists():
-    generate_corpus(DATA, corpus="kemdy19", sessions=SAMPLE_SESSIONS, seed=0)
-ARTIFACTS = prepare(DATA, ARTIFACTS)  # cached: a second call only checks that nothing changed'''
+    generate_corpus(DATA, corpus=SETTINGS.run.sample_corpus, sessions=SAMPLE_SESSIONS, seed=SETTINGS.run.seed)
+ARTIFACTS = prepare(DATA, ARTIFACTS, SETTINGS.prepare)  # cached: a second call only checks that nothing changed'''
 
 TRAIN_CELL = '''\
+import dataclasses
+
 from emotion_classifier.training.train import train_modality
 
 MODALITY = "{modality}"
 RUN_DIR = RUNS / RUN_NAME / MODALITY
-config = TrainConfig(epochs=EPOCHS, seed=0)
-metrics = train_modality(ARTIFACTS, MODALITY, config, RUN_DIR, models_dir=MODELS, n_folds=FOLDS)'''
+config = dataclasses.replace(SETTINGS.train, epochs=EPOCHS)
+metrics = train_modality(ARTIFACTS, MODALITY, config, RUN_DIR, models_dir=MODELS, **FOLD_PLAN)'''
 
 TABLE_CELL = '''\
 from emotion_classifier.reporting.training_summary import summary_table

@@ -31,12 +31,15 @@ from pathlib import Path
 # drive.mount("/content/gdrive")
 # os.environ["EMOTION_DATA"] = "/content/gdrive/MyDrive/KEMDy19"
 # os.environ["EMOTION_ARTIFACTS"] = "/content/gdrive/MyDrive/artifacts_kemdy19"
+# A settings file (an experiment.toml, as `emotion run --config` reads): os.environ["EMOTION_CONFIG"] = "..."
+from emotion_classifier.settings import load_settings
 
-VIEW, TIES = "speaker", "drop"  # whose labels; what to do with rater ties
-DATA = Path(os.environ.get("EMOTION_DATA", "data/sample_kemdy19"))
-OUT = Path(os.environ.get("EMOTION_ARTIFACTS", "data/artifacts"))
-JOBS = int(os.environ.get("EMOTION_JOBS", "0")) or None  # None: all cores
-SAMPLE_SESSIONS = int(os.environ.get("EMOTION_SAMPLE_SESSIONS", "0")) or None  # None: the demo size"""),
+SETTINGS = load_settings(os.environ.get("EMOTION_CONFIG"))  # no file: the defaults
+VIEW, TIES = SETTINGS.prepare.view, SETTINGS.prepare.ties  # whose labels; what to do with rater ties
+DATA = Path(os.environ.get("EMOTION_DATA", SETTINGS.run.data_dir))
+OUT = Path(os.environ.get("EMOTION_ARTIFACTS", SETTINGS.run.artifacts_dir))
+JOBS = int(os.environ.get("EMOTION_JOBS", "0")) or SETTINGS.prepare.jobs  # None: all cores
+SAMPLE_SESSIONS = int(os.environ.get("EMOTION_SAMPLE_SESSIONS", "0")) or SETTINGS.run.sample_sessions"""),
     ("code", """from emotion_classifier.datasets.synthetic import generate_corpus
 
 if not DATA.exists():  # only the sample corpus is generated; a real copy must already be there
@@ -61,7 +64,7 @@ cleaning_examples(table)"""),
 Cached and incremental: running this cell again with nothing changed takes seconds."""),
     ("code", """from emotion_classifier.features import load_artifacts, prepare
 
-prepare(DATA, OUT, view=VIEW, ties=TIES, jobs=JOBS)
+prepare(DATA, OUT, SETTINGS.prepare, view=VIEW, ties=TIES, jobs=JOBS)
 art = load_artifacts(OUT)
 art.table[["segment_id", "emotion", "has_text", "has_audio", "has_bio"]].head()"""),
     ("code", """first_text = int(art.table["has_text"].to_numpy().argmax())

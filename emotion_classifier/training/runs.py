@@ -38,8 +38,9 @@ _VERSIONED_PACKAGES: tuple[str, ...] = (
 _TEXT_COLUMNS: tuple[str, ...] = ("segment_id", "kind", "y_true")
 
 # config.json keys that may change between a run and its resumption: package versions, where the
-# artifacts now are (their fingerprint must still match) and where the final model goes.
-_VOLATILE_CONFIG_KEYS: tuple[str, ...] = ("versions", "artifacts", "models_dir", "format")
+# artifacts now are (their fingerprint must still match), where the final model goes and where the
+# folds file is (its content, `fold_list`, must still match).
+_VOLATILE_CONFIG_KEYS: tuple[str, ...] = ("versions", "artifacts", "models_dir", "format", "folds_file")
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,16 @@ from emotion_classifier.training.estimators import (
     make_model,
     modality_inputs,
 )
-from emotion_classifier.training.folds import Fold, random_folds, session_folds, validation_sessions
+from emotion_classifier.training.folds import (
+    Fold,
+    fold_records,
+    folds_from_list,
+    folds_from_records,
+    random_folds,
+    read_folds_file,
+    session_folds,
+    validation_sessions,
+)
 from emotion_classifier.training.metrics import (
     PROBA_COLUMNS,
     TARGETS,
@@ -82,12 +91,20 @@ def plan_folds(
     split: str,
     seed: int,
     source: str | Path = "segments.csv",
+    folds_file: str | Path | None = None,
 ) -> list[Fold]:
-    """Folds over the whole table, restricted to the eligible rows (positions in ``table``)."""
+    """Folds over the whole table, restricted to the eligible rows (positions in ``table``).
+
+    ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds`` /
+    ``test_sessions``; its sessions are checked against the table.
+    """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     try:
-        if split == "random":
+        if folds_file is not None:
+            folds = _listed_folds(table, folds_file, n_folds=n_folds, test_sessions=test_sessions, split=split,
+                                  seed=seed)
+        elif split == "random":
             if test_sessions is not None:
                 raise ValueError("--test-sessions needs --split session")
             folds = random_folds(len(table), n_folds or 5, val_fraction=VAL_FRACTION, seed=seed)
@@ -114,17 +131,28 @@ def plan_folds(
     return folds
 
 
+def _listed_folds(table: pd.DataFrame, folds_file: str | Path, *, n_folds: int | None,
+                  test_sessions: Sequence[int] | None, split: str, seed: int) -> list[Fold]:
+    """The folds of a published list; asking for other folds at the same time is refused."""
+    if split != "session" or n_folds is not None or test_sessions is not None:
+        raise InputError("a folds file is the whole fold plan: give it without --folds, --test-sessions or "
+                         "--split random", folds_file)
+    return folds_from_list(table["session"], read_folds_file(folds_file), val_fraction=VAL_FRACTION, seed=seed,
+                           source=folds_file)
+
+
 def planned_folds(artifacts: Artifacts, modality: str, *, n_folds: int | None,
-                  test_sessions: Sequence[int] | None, split: str, seed: int) -> tuple:
+                  test_sessions: Sequence[int] | None, split: str, seed: int,
+                  folds_file: str | Path | None = None) -> tuple:
     """One modality's inputs, its trainable rows, the skipped rows by reason and its folds.
 
-    Training and re-scoring (`evaluate_run`) plan the folds through this one function, so a
-    re-scored run is scored on exactly the folds it was trained on.
+    Every modality plans its folds through this one function, so they share sessions per fold;
+    re-scoring (`evaluate_run`) reads the run's ``folds.json`` instead of planning again.
     """
     inputs = modality_inputs(artifacts, modality)
     eligible, skipped = trainable_rows(inputs, modality)
     folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
-                       seed=seed, source=Path(artifacts.folder) / "segments.csv")
+                       seed=seed, source=Path(artifacts.folder) / "segments.csv", folds_file=folds_file)
     return inputs, eligible, skipped, folds
 
 
@@ -172,8 +200,12 @@ def run_record(
     test_sessions: Sequence[int] | None,
     split: str,
     fmt: str,
+    folds_file: str | Path | None = None,
 ) -> dict:
-    """Everything ``config.json`` holds: enough to rebuild the folds and the models of the run."""
+    """Everything ``config.json`` holds: enough to rebuild the folds and the models of the run.
+
+    A folds file is recorded by path and by content (``fold_list``), so editing it stops a resume.
+    """
     return {
         "modality": modality,
         "train_config": config.to_dict(),
@@ -182,6 +214,8 @@ def run_record(
         "n_folds": n_folds,
         "test_sessions": None if test_sessions is None else sorted(int(s) for s in test_sessions),
         "val_fraction": VAL_FRACTION,
+        "folds_file": None if folds_file is None else str(folds_file),
+        "fold_list": None if folds_file is None else read_folds_file(folds_file),
         "artifacts": str(Path(artifacts.folder).resolve()),
         "artifacts_fingerprint": runs.artifacts_fingerprint(artifacts.manifest),
         "models_dir": str(models_dir),
@@ -210,23 +244,26 @@ def train_modality(
     fmt: str = "keras",
     progress: bool = True,
     final_model: bool = True,
+    folds_file: str | Path | None = None,
 ) -> dict:
     """Cross-validate one modality into ``run_dir``, then train and save its final model.
 
     Returns what ``metrics.json`` holds. A rerun with the same ``run_dir`` and settings skips
     the folds already finished (see ``runs.completed_folds``). ``final_model=False`` stops after
     the folds, for when only the out-of-fold scores are wanted (fusion, quick comparisons).
+    ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds``/``test_sessions``.
     """
     _check_choices(modality, split, fmt)
     artifacts_dir = Path(artifacts_dir)
     paths = runs.RunPaths(Path(run_dir))
     artifacts = load_artifacts(artifacts_dir)
     inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
-                                                     test_sessions=test_sessions, split=split, seed=config.seed)
+                                                     test_sessions=test_sessions, split=split, seed=config.seed,
+                                                     folds_file=folds_file)
     record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
-                        test_sessions=test_sessions, split=split, fmt=fmt)
+                        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file)
     runs.start_or_resume(paths, record)
-    write_json(paths.folds, [f.to_dict() for f in folds])
+    write_json(paths.folds, fold_records(folds, inputs.table["segment_id"].astype(str)))
     done = runs.completed_folds(paths)
     for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
         if fold.index not in done:
@@ -279,9 +316,10 @@ def train_final_model(inputs: ModalityInputs, eligible: np.ndarray, modality: st
 def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None, atol: float = 1e-5) -> dict:
     """Re-score the saved fold models on the artifacts without training (MATE's test-only mode).
 
-    The folds are planned again from ``config.json`` and each fold model predicts its test rows;
-    the result must equal the stored ``oof_predictions.csv`` up to ``atol``, which checks that the
-    saved models, the artifacts and the fold plan are the ones the scores came from.
+    The folds are read from the run's ``folds.json`` (refused when its rows do not match the
+    artifacts) and each fold model predicts its test rows; the result must equal the stored
+    ``oof_predictions.csv`` up to ``atol``, which checks that the saved models, the artifacts and
+    the fold rows are the ones the scores came from.
     """
     paths = runs.RunPaths(Path(run_dir))
     record = runs.read_run_json(paths.config)
@@ -291,9 +329,9 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
         raise InputError("these artifacts differ from the ones the run was trained on",
                          artifacts_dir / "manifest.json")
     modality = record["modality"]
-    inputs, _, _, folds = planned_folds(artifacts, modality, n_folds=record["n_folds"],
-                                        test_sessions=record["test_sessions"], split=record["split"],
-                                        seed=record["seed"])
+    inputs = modality_inputs(artifacts, modality)
+    eligible, _ = trainable_rows(inputs, modality)
+    folds = folds_from_records(runs.read_run_json(paths.folds), inputs.table, eligible, paths.folds)
     blocks = []
     for fold in folds:
         model = load_model(paths.models, paths.fold_model_name(fold.index))

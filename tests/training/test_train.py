@@ -232,6 +232,54 @@ def test_single_split_random_split_and_unknown_sessions(artifacts, tmp_path, sta
         _train(artifacts, tmp_path, run="bad", n_folds=None, test_sessions=[99])
 
 
+def _write_folds_file(tmp_path, folds):
+    path = tmp_path / "published_folds.json"
+    path.write_text(json.dumps(folds), encoding="utf-8")
+    return path
+
+
+def test_a_folds_file_decides_the_folds_of_training_and_of_re_scoring(artifacts, tmp_path, stand_in):
+    model = stand_in(PriorModel)
+    path = _write_folds_file(tmp_path, [{"test": [2, 9], "val": [4]}, {"test": [1, 6, 7]}])
+    _train(artifacts, tmp_path, n_folds=None, folds_file=path, final_model=False)
+    run = runs.RunPaths(tmp_path / "run" / "bio")
+    inputs, _ = _eligible(artifacts, "bio")
+    sessions = inputs.table["session"].to_numpy()
+    oof = runs.read_oof(run.oof)
+    tested = {fold: set(rows["session"]) for fold, rows in oof.groupby("fold")}
+    assert tested == {0: {2, 9}, 1: {1, 6, 7}}
+    assert set(sessions[model.fits[0]["val"]]) == {4} and not set(sessions[model.fits[0]["train"]]) & {2, 9, 4}
+    assert json.loads(run.config.read_text())["fold_list"][0] == {"test": [2, 9], "val": [4]}
+    assert train.evaluate_run(run.root)["matches_stored"]
+    with pytest.raises(InputError, match="published_folds.json: a folds file is the whole fold plan"):
+        _train(artifacts, tmp_path, run="both", n_folds=2, folds_file=path)
+    bad = _write_folds_file(tmp_path, [{"test": [1, 99]}])
+    with pytest.raises(InputError, match=r"published_folds.json: fold 0: sessions \[99\] are not in the data"):
+        _train(artifacts, tmp_path, run="bad", n_folds=None, folds_file=bad)
+
+
+def test_evaluate_reads_the_fold_rows_from_folds_json_and_refuses_rows_that_do_not_match(artifacts, tmp_path,
+                                                                                          stand_in):
+    stand_in(PriorModel)
+    _train(artifacts, tmp_path)
+    run = runs.RunPaths(tmp_path / "run" / "bio")
+    original = json.loads(run.folds.read_text())
+    swapped = [dict(fold) for fold in original]  # fold 0's model now scores fold 1's test rows
+    for key in ("test_segment_ids", "n_test", "val_segment_ids", "n_val", "n_train"):
+        swapped[0][key], swapped[1][key] = original[1][key], original[0][key]
+    run.folds.write_text(json.dumps(swapped), encoding="utf-8")
+    assert not train.evaluate_run(run.root)["matches_stored"]  # re-planning from the seed would still match
+    broken = [dict(fold) for fold in original]
+    broken[0]["test_segment_ids"] = broken[0]["test_segment_ids"][1:]
+    run.folds.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(InputError, match="folds.json: fold 0: its rows do not match the artifacts"):
+        train.evaluate_run(run.root)
+    broken[0]["test_segment_ids"] = ["Sess99_nowhere", *original[0]["test_segment_ids"]]
+    run.folds.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(InputError, match="folds.json: fold 0: 1 test segments are not in the artifacts"):
+        train.evaluate_run(run.root)
+
+
 # ---- the real Keras estimators --------------------------------------------------------------------
 
 

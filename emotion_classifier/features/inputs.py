@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import librosa
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from emotion_classifier.datasets import read_bio_file
 from emotion_classifier.errors import AudioError
@@ -57,11 +59,23 @@ class SpeechInput:
     duration: float = 0.0
 
 
+@cache
+def _blas() -> ThreadpoolController:
+    """The loaded BLAS libraries, inspected once (a fresh `threadpool_limits` costs 5 ms a call)."""
+    return ThreadpoolController()
+
+
 def speech_input(path: str | Path, settings: AudioSettings) -> SpeechInput:
     """The frame features of one wav; an undecodable, empty or too short wav is a reason, not an error,
-    so that one bad file leaves a segment (or a new recording) to its other modalities."""
+    so that one bad file leaves a segment (or a new recording) to its other modalities.
+
+    Computed on one BLAS thread: the float32 mel projection sums in an order that depends on the thread
+    count, and `prepare`'s workers run on one thread, so a prediction would otherwise get frames a few
+    float32 steps away from the training rows.
+    """
     try:
-        frames, duration, conversions = wav_features(path, settings)
+        with _blas().limit(limits=1):
+            frames, duration, conversions = wav_features(path, settings)
     except (AudioError, librosa.util.exceptions.ParameterError) as exc:
         empty = np.zeros((0, len(feature_names(settings))), dtype=np.float32)
         return SpeechInput(empty, str(exc).removeprefix(f"{path}: "))

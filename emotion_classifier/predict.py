@@ -1,10 +1,11 @@
 """Emotion of new recordings from the saved final models: ``EmotionClassifier.load(dir).predict(...)``.
 
 A new recording must reach each model exactly as its training rows did, or the model sees inputs it
-was never trained on. So every input goes through the same code as `prepare` with the settings the
-model's sidecar recorded from the artifacts manifest: `clean_transcript` and the same tokeniser for
-text, the same audio feature function and settings (converting to 16 kHz mono, with a warning), and
-the same bio reader and per-segment features. The modalities are then combined as ``fusion.json``
+was never trained on. So every input goes through the input functions `prepare`'s stages use
+(`features.inputs`: the same skip reasons too) with the settings the model's sidecar recorded from the
+artifacts manifest: `clean_transcript` and the same tokeniser for text, the same audio features and
+settings (converting to 16 kHz mono, with a warning), and the same bio reader, per-segment features and
+person normalisation. The modalities are then combined as ``fusion.json``
 says (``emotion run`` writes there the method with the best out-of-fold macro-F1): the early-fusion
 network fed every part at once, or the weighted average of the single models' outputs (equal weights
 when the file is absent).

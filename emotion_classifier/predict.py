@@ -1,10 +1,11 @@
 """Emotion of new recordings from the saved final models: ``EmotionClassifier.load(dir).predict(...)``.
 
 A new recording must reach each model exactly as its training rows did, or the model sees inputs it
-was never trained on. So every input goes through the same code as `prepare` with the settings the
-model's sidecar recorded from the artifacts manifest: `clean_transcript` and the same tokeniser for
-text, the same audio feature function and settings (converting to 16 kHz mono, with a warning), and
-the same bio reader and per-segment features. The modalities are then combined as ``fusion.json``
+was never trained on. So every input goes through the input functions `prepare`'s stages use
+(`features.inputs`: the same skip reasons too) with the settings the model's sidecar recorded from the
+artifacts manifest: `clean_transcript` and the same tokeniser for text, the same audio features and
+settings (converting to 16 kHz mono, with a warning), and the same bio reader, per-segment features and
+person normalisation. The modalities are then combined as ``fusion.json``
 says (``emotion run`` writes there the method with the best out-of-fold macro-F1): the early-fusion
 network fed every part at once, or the weighted average of the single models' outputs (equal weights
 when the file is absent).
@@ -18,17 +19,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import librosa
 import numpy as np
 import pandas as pd
 
 from emotion_classifier import registry
-from emotion_classifier.datasets import clean_transcript, read_bio_file, read_transcript
+from emotion_classifier.datasets import clean_transcript, read_transcript
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig
-from emotion_classifier.features.audio import AudioSettings, wav_features
-from emotion_classifier.features.bio import PREFIXES, signal_features
-from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize
+from emotion_classifier.features.audio import AudioSettings
+from emotion_classifier.features.inputs import TEXT_EMPTY, bio_input, speech_input, text_inputs
+from emotion_classifier.features.tokenizers import resolve_stopwords
 from emotion_classifier.files import read_json, write_json
 from emotion_classifier.fusion.early import EARLY_FUSION, FusionRow
 from emotion_classifier.fusion.late import WEIGHTS_FILE, weighted_average
@@ -48,7 +48,6 @@ SELECTION_METRIC = "macro_f1"
 BIO_SIGNALS: dict[str, str] = {"eda": "EDA", "temp": "TEMP", "ibi": "IBI", "ecg": "ECG"}
 """Keyword (and CSV column) of each bio file -> the signal the bio reader reads from it."""
 INPUT_COLUMNS: tuple[str, ...] = ("wav", "text", "txt", *BIO_SIGNALS, "segment_id")
-WHOLE_RECORDING = "(whole recording)"
 
 
 @dataclass
@@ -57,15 +56,17 @@ class Recording:
 
     ``segment_id`` picks the segment in bio files that tag samples with segment ids (the corpus
     layout); it defaults to the wav's (else the txt's) file name, which is the segment id there.
+    A bio signal may be given as several files of the person (e.g. every conversation of a KEMDy20
+    speaker in the session): the person normalisation uses them all, as `prepare` does.
     """
 
     wav: str | None = None
     text: str | None = None
     txt: str | None = None
-    eda: str | None = None
-    temp: str | None = None
-    ibi: str | None = None
-    ecg: str | None = None
+    eda: str | Sequence[str] | None = None
+    temp: str | Sequence[str] | None = None
+    ibi: str | Sequence[str] | None = None
+    ecg: str | Sequence[str] | None = None
     segment_id: str | None = None
 
     def __post_init__(self):
@@ -78,8 +79,14 @@ class Recording:
             return self.segment_id
         return next((Path(p).stem for p in (self.wav, self.txt) if p), "")
 
-    def bio_files(self) -> dict[str, str]:
-        return {signal: getattr(self, key) for key, signal in BIO_SIGNALS.items() if getattr(self, key)}
+    def bio_files(self) -> dict[str, tuple[str, ...]]:
+        """Signal -> the files given for it."""
+        return {signal: _paths(getattr(self, key)) for key, signal in BIO_SIGNALS.items() if getattr(self, key)}
+
+
+def _paths(given: str | Path | Sequence[str | Path]) -> tuple[str, ...]:
+    """One path or several as a tuple of strings (hashable: recordings sharing files share one read)."""
+    return (str(given),) if isinstance(given, str | Path) else tuple(map(str, given))
 
 
 def _model_files(folder: Path, modality: str) -> str | None:
@@ -248,59 +255,87 @@ def transcript_of(recording: Recording) -> str:
     return clean_transcript(recording.text or "")
 
 
-def wav_frames(path: str | Path, settings: AudioSettings) -> np.ndarray:
-    """The wav's feature frames; a conversion to the training rate or to mono is warned about."""
-    path = Path(path)
+def text_input(recording: Recording, spec: InputSpec) -> tuple:
+    """(tokens, or the cleaned transcript for sentence embeddings, or None; why None) of a recording."""
+    text = transcript_of(recording)
+    if not (recording.txt or recording.text):
+        return None, "no transcript given"
+    if spec.sentence:
+        return (text, "") if text.strip() else (None, TEXT_EMPTY)
+    [(tokens, reason)] = text_inputs([text], spec.tokenizer, resolve_stopwords(spec.stopwords))
+    return tokens or None, reason
+
+
+def speech_frames(recording: Recording, spec: InputSpec) -> tuple:
+    """(frames or None, why None) of a recording's wav; a conversion to the training rate or to mono is
+    warned about. A wav that is not there is an error (a wrong path); one that cannot be decoded is a
+    reason, so the other modalities still predict."""
+    if not recording.wav:
+        return None, "no wav given"
+    path = Path(recording.wav)
     if not path.is_file():
         raise AudioError("wav file not found", path)
-    try:
-        frames, _, conversions = wav_features(path, settings)
-    except librosa.util.exceptions.ParameterError as exc:
-        raise AudioError(f"cannot compute audio features ({exc})", path) from None
-    for conversion in conversions:
-        warnings.warn(f"{path}: {conversion} (the models were trained on {settings.sample_rate} Hz mono)",
-                      stacklevel=2)  # fmt: skip
-    return frames
+    found = speech_input(path, spec.audio)
+    for conversion in found.conversions:
+        warnings.warn(f"{path}: {conversion} (the models were trained on {spec.audio.sample_rate} Hz mono)",
+                      stacklevel=3)  # fmt: skip
+    return (None, found.reason) if found.reason else (found.frames, "")
 
 
-def bio_feature_rows(files: Mapping[str, str], segment_ids: Sequence[str], names: Sequence[str]) -> tuple:
-    """Rows of the bio model's features (NaN where not computable) for segments of one set of files,
-    and per segment why it is unusable ('' if usable).
+def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequence[str],
+                     names: Sequence[str]) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+    """Rows of the bio model's features (NaN where not computable) for segments of one person's files
+    (signal -> a path or the person's paths), and per segment why it is unusable ('' if usable).
 
-    A file whose samples carry segment ids (the corpus layout) gives each segment its own samples; a
-    plain export without ids is taken as one recording of the utterance. Either way the person's
-    normalisation (and the skin-conductance responses) use the whole file, as `prepare` does; each
-    file is read and summarised once for all the segments asked.
+    `features.inputs.bio_input` makes them, as it makes `prepare`'s: a file whose samples carry segment
+    ids (the corpus layout) gives each segment its own samples, and the person normalisation (and the
+    skin-conductance responses) use every file given; a plain export without ids is taken as one
+    recording of the utterance. Each file is read once for all the segments asked.
     """
     n = len(segment_ids)
     if not files:
         return np.full((n, len(names)), np.nan), ["no bio file given"] * n
-    columns, counts = {}, np.zeros(n)
-    for signal, path in files.items():
-        recording = _read_bio(path, signal)
-        if not recording.signal_column_found:
-            warnings.warn(f"{path}: no {signal} signal column ({recording.layout_note or 'layout not recognised'});"
-                          f" its features are left empty, as prepare leaves them", stacklevel=2)  # fmt: skip
-            continue
-        samples, wanted = recording.samples, list(segment_ids)
-        if not samples["segment_id"].ne("").any():
-            samples, wanted = samples.assign(segment_id=WHOLE_RECORDING), [WHOLE_RECORDING] * n
-        table, _ = signal_features([samples], signal, list(dict.fromkeys(wanted)), recording.sampling_rate)
-        table = table.loc[wanted]
-        columns.update({name: table[name].to_numpy(dtype=float) for name in table.columns})
-        counts += table[f"{PREFIXES[signal]}_n"].fillna(0).to_numpy()
-    rows = np.column_stack([columns.get(name, np.full(n, np.nan)) for name in names]) if names else np.empty((n, 0))
-    reasons = [f"no samples of segment {sid!r} in the bio files" for sid in segment_ids]
-    return rows, ["" if c > 0 else reason for c, reason in zip(counts, reasons, strict=True)]
-
-
-def _read_bio(path: str, signal: str):
-    if not Path(path).is_file():
-        raise InputError(f"{signal} file not found", path)
+    paths = {signal: _paths(given) for signal, given in files.items()}
+    for signal, path in ((s, p) for s, ps in paths.items() for p in ps):
+        if not Path(path).is_file():
+            raise InputError(f"{signal} file not found", path)
+    unique = list(dict.fromkeys(segment_ids))
     try:
-        return read_bio_file(path, signal)
-    except ValueError as exc:
-        raise InputError(str(exc).removeprefix(f"{path}: "), path) from None
+        found = bio_input(paths, [(sid, sid) for sid in unique], whole_file=True)
+    except ValueError as exc:  # a signal the file's corpus has no files of
+        raise InputError(str(exc)) from None
+    for item in found.report["unusable"]:
+        warnings.warn(f"{item['file']}: {item['reason']}; its features are left empty, as prepare leaves them",
+                      stacklevel=2)  # fmt: skip
+    rows = found.features.reindex(columns=list(names)).loc[list(segment_ids)].to_numpy(dtype=float)
+    has_bio = dict(zip(unique, found.has_bio, strict=True))
+    return rows, ["" if has_bio[sid] else f"no samples of segment {sid!r} in the bio files" for sid in segment_ids]
+
+
+def bio_inputs(recordings: Sequence[Recording], spec: InputSpec) -> list:
+    """(row or None, reason) of each recording, or its error; recordings sharing files share one read."""
+    groups: dict[tuple, list[int]] = {}
+    for i, recording in enumerate(recordings):
+        groups.setdefault(tuple(sorted(recording.bio_files().items())), []).append(i)
+    found = {}
+    for files, members in groups.items():
+        try:
+            rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members], spec.bio_names)
+        except InputError as exc:
+            found.update(dict.fromkeys(members, exc))
+            continue
+        found.update({i: (None if r else row, r) for i, row, r in zip(members, rows, reasons, strict=True)})
+    return [found[i] for i in range(len(recordings))]
+
+
+def read_inputs(spec: InputSpec, recordings: Sequence[Recording]) -> list:
+    """Each recording's (raw input or None, reason) for one `InputSpec`, or the `InputError` reading it
+    raised: the input functions `prepare` maps over the corpus (`features.inputs`), applied with the
+    settings the model was trained with."""
+    if spec.modality == "bio":
+        return bio_inputs(recordings, spec)
+    reader = text_input if spec.modality == "text" else speech_frames
+    return [_attempt(reader, recording, spec) for recording in recordings]
 
 
 class EmotionClassifier:
@@ -374,46 +409,6 @@ class EmotionClassifier:
                 "context; a single recording has none, so it is predicted like the first segment of a dialogue")
 
     # -- turning files into model inputs -------------------------------------------------------
-    @staticmethod
-    def _text_input(recording: Recording, spec: InputSpec):
-        text = transcript_of(recording)
-        if not text:
-            return None, "no transcript given" if not (recording.txt or recording.text) else "empty transcript"
-        if spec.sentence:
-            return text, ""
-        tokens = tokenize([text], spec.tokenizer, resolve_stopwords(spec.stopwords))[0]
-        return (tokens, "") if tokens else (None, "no tokens left after cleaning")
-
-    @staticmethod
-    def _speech_input(recording: Recording, spec: InputSpec):
-        if not recording.wav:
-            return None, "no wav given"
-        frames = wav_frames(recording.wav, spec.audio)
-        return (frames, "") if len(frames) else (None, "wav too short for one frame")
-
-    @staticmethod
-    def _bio_inputs(recordings: Sequence[Recording], spec: InputSpec) -> list:
-        """(row or None, reason) of each recording, or its error; recordings sharing files share one read."""
-        groups: dict[tuple, list[int]] = {}
-        for i, recording in enumerate(recordings):
-            groups.setdefault(tuple(sorted(recording.bio_files().items())), []).append(i)
-        found = {}
-        for files, members in groups.items():
-            try:
-                rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members], spec.bio_names)
-            except InputError as exc:
-                found.update(dict.fromkeys(members, exc))
-                continue
-            found.update({i: (None if r else row, r) for i, row, r in zip(members, rows, reasons, strict=True)})
-        return [found[i] for i in range(len(recordings))]
-
-    def _read(self, spec: InputSpec, recordings: Sequence[Recording]) -> list:
-        """Each recording's (raw input or None, reason), or the `InputError` reading it raised."""
-        if spec.modality == "bio":
-            return self._bio_inputs(recordings, spec)
-        reader = self._text_input if spec.modality == "text" else self._speech_input
-        return [_attempt(reader, recording, spec) for recording in recordings]
-
     def model_inputs(self, recordings: Sequence[Recording]) -> tuple[list[dict], list[dict], list]:
         """Per recording: each loaded model's raw inputs (``{model: {part: input}}``, usable parts only),
         why each modality has no usable input, and the `InputError` that stopped it (None when none).
@@ -421,7 +416,7 @@ class EmotionClassifier:
         Each distinct `InputSpec` is read once, however many models share it.
         """
         unique = list(dict.fromkeys(spec for specs in self.specs.values() for spec in specs.values()))
-        outcomes = {spec: self._read(spec, recordings) for spec in unique}
+        outcomes = {spec: read_inputs(spec, recordings) for spec in unique}
         inputs, skipped, errors = [], [], []
         for i in range(len(recordings)):
             found = {spec: outcome[i] for spec, outcome in outcomes.items()}

@@ -208,7 +208,8 @@ def test_batch_from_a_folder_pairs_wav_and_txt_by_name(trained, classifier, tmp_
 def test_bad_inputs_name_the_file(trained, classifier, tmp_path):
     corrupt = tmp_path / "corrupt.wav"
     corrupt.write_bytes(b"RIFF not really a wav file")
-    with pytest.raises(AudioError, match="corrupt.wav"):
+    # an undecodable wav is a skip reason (as in prepare); alone, nothing is left to predict from
+    with pytest.raises(InputError, match=r"corrupt\.wav: no usable input .*speech: cannot decode wav"):
         classifier.predict(wav=corrupt)
     with pytest.raises(AudioError, match="not found"):
         classifier.predict(wav=tmp_path / "nowhere.wav")
@@ -219,6 +220,23 @@ def test_bad_inputs_name_the_file(trained, classifier, tmp_path):
     (tmp_path / "empty_models").mkdir()
     with pytest.raises(InputError, match="no models"):
         EmotionClassifier.load(tmp_path / "empty_models")
+
+
+def test_a_corrupt_wav_leaves_the_prediction_to_the_other_modalities(trained, classifier, tmp_path):
+    artifacts, inputs, _ = trained
+    i = _complete_rows(artifacts, inputs)[0]
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF not really a wav file")
+    files = {**_files(artifacts, i), "wav": str(corrupt), "segment_id": artifacts.table.iloc[i]["segment_id"]}
+    result = classifier.predict(**files)
+    assert result["modalities"] == ["text", "bio"] and list(result["skipped"]) == ["speech"]
+    assert "cannot decode wav" in result["skipped"]["speech"]
+    fused = np.mean([classifier.models[m].predict(inputs[m], [i]).proba[0] for m in ("text", "bio")], axis=0)
+    np.testing.assert_allclose(_vector(result["probabilities"]), fused, atol=ATOL)
+    table = classifier.predict_many(pd.DataFrame([files]))
+    assert table.loc[0, "error"] == "" and table.loc[0, "modalities"] == "text+bio"
+    assert "speech: cannot decode wav" in table.loc[0, "skipped"]
+    np.testing.assert_allclose(table.loc[0, list(PROBA_COLUMNS)].to_numpy(dtype=float), fused, atol=ATOL)
 
 
 def test_cli_prints_one_recording_and_writes_a_batch(trained, tmp_path, capsys):

@@ -14,8 +14,9 @@ import pandas as pd
 
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.artifacts import AUDIO, check_aligned, pack_frames, unpack_frames
-from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
+from emotion_classifier.features.audio import AudioSettings, feature_names
 from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.inputs import speech_input
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
@@ -30,26 +31,14 @@ from emotion_classifier.files import fingerprint, load_npz, save_npz_atomic, sta
 
 
 def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
-    """Features of each wav, concatenated, with per-file offsets, failure reason ('' if none),
-    conversions made and duration."""
-    arrays, status, conversions, durations = [], [], [], []
-    empty = np.zeros((0, len(feature_names(settings))), dtype=np.float32)
-    for path in paths:
-        try:
-            features, duration, converted = wav_features(path, settings)
-            reason = ""
-        except (AudioError, librosa.util.exceptions.ParameterError) as exc:
-            features, duration, converted = empty, 0.0, []
-            reason = str(exc).removeprefix(f"{path}: ")
-        arrays.append(features)
-        status.append(reason)
-        conversions.append("; ".join(converted))
-        durations.append(duration)
+    """Features of each wav (`speech_input`), concatenated, with per-file offsets, failure reason
+    ('' if none), conversions made and duration."""
+    found = [speech_input(path, settings) for path in paths]
     return {
-        **pack_frames(arrays, empty.shape[1]),
-        "status": np.array(status, dtype=str),
-        "conversions": np.array(conversions, dtype=str),
-        "duration": np.array(durations, dtype=np.float64),
+        **pack_frames([f.frames for f in found], len(feature_names(settings))),
+        "status": np.array([f.reason for f in found], dtype=str),
+        "conversions": np.array(["; ".join(f.conversions) for f in found], dtype=str),
+        "duration": np.array([f.duration for f in found], dtype=np.float64),
     }
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emotion_classifier.datasets import BIO_SIGNALS, read_bio_file
+from emotion_classifier.datasets import BIO_SIGNALS
 from emotion_classifier.datasets.coverage import owner_files
 from emotion_classifier.features.artifacts import BIO, check_aligned, read_table_csv
-from emotion_classifier.features.bio import PREFIXES, feature_names, signal_features
+from emotion_classifier.features.bio import feature_names
 from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.inputs import bio_input
 from emotion_classifier.features.runner import Chunk, ChunkResult
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
@@ -35,38 +36,19 @@ from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
 
 
-def _frames(recordings, ids: list[tuple[str, str]]) -> list[pd.DataFrame]:
-    """Samples of each recording with ids as written (KEMDy20 `Sess42_...`) mapped to canonical ones."""
-    rename = {raw: canonical for canonical, raw in ids if raw and raw != canonical}
-    if not rename:
-        return [r.samples for r in recordings]
-    return [r.samples.assign(segment_id=r.samples["segment_id"].replace(rename)) for r in recordings]
-
-
 def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str) -> ChunkResult:
-    """Features of one speaker's segments (`ids`: canonical id, id as written) from their own files.
+    """Features of one speaker's segments (`ids`: canonical id, id as written) from their own files
+    (`bio_input`, every signal of the corpus: one without files gives NaN features).
 
     A signal whose files hold no usable signal column (KEMDy19 ECG with time columns only)
     contributes NaN features and is reported as unused.
     """
-    tables, report = [], {"problems": [], "notes": [], "counts": {}, "signals_used": []}
-    for signal in BIO_SIGNALS[corpus]:
-        recordings = [read_bio_file(path, signal, corpus) for path in files.get(signal, [])]
-        report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
-        report["notes"] += [r.layout_note for r in recordings if r.layout_note]
-        usable = [r for r in recordings if r.signal_column_found]
-        if usable:
-            report["signals_used"].append(signal)
-        rate = usable[0].sampling_rate if usable else None
-        features, counts = signal_features(_frames(usable, ids), signal, [c for c, _ in ids], rate)
-        tables.append(features)
-        report["counts"][signal] = counts
-    table = pd.concat(tables, axis=1)
-    n_columns = [f"{PREFIXES[s]}_n" for s in BIO_SIGNALS[corpus]]
+    found = bio_input({signal: files.get(signal, []) for signal in BIO_SIGNALS[corpus]}, ids, corpus)
+    report = {key: found.report[key] for key in ("problems", "notes", "counts", "signals_used")}
     return {
-        "features": table.to_numpy(dtype=np.float64),
-        "feature_names": np.array(table.columns, dtype=str),
-        "has_bio": (table[n_columns].sum(axis=1) > 0).to_numpy(),
+        "features": found.features.to_numpy(dtype=np.float64),
+        "feature_names": np.array(found.features.columns, dtype=str),
+        "has_bio": found.has_bio,
         "report": np.array(json.dumps(report, ensure_ascii=False)),
     }
 

@@ -11,6 +11,7 @@ import pandas as pd
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import TOKENS, check_aligned, read_table_csv
 from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.inputs import text_inputs, text_skip_reason
 from emotion_classifier.features.runner import Chunk, ChunkResult, blocks
 from emotion_classifier.features.stage import (
     ARTIFACT_FORMAT,
@@ -21,13 +22,13 @@ from emotion_classifier.features.stage import (
     skipped_item,
     stage_key,
 )
-from emotion_classifier.features.tokenizers import resolve_stopwords, tokenize, tokenizer_version
+from emotion_classifier.features.tokenizers import resolve_stopwords, tokenizer_version
 from emotion_classifier.files import stable_hash, write_csv_atomic
 
 
 def tokenize_chunk(texts: list[str], tokenizer: str, stopwords: tuple[str, ...]) -> ChunkResult:
     """Tokens of each text joined by single spaces (one string per text, '' when none)."""
-    joined = [" ".join(tokens) for tokens in tokenize(texts, tokenizer, stopwords)]
+    joined = [" ".join(tokens) for tokens, _ in text_inputs(texts, tokenizer, stopwords)]
     return {"tokens": np.array(joined, dtype=str)}
 
 
@@ -35,9 +36,7 @@ def _skipped(row: pd.Series) -> dict:
     """Why a segment has no tokens, naming the transcript (or the annotation line when it has none)."""
     if not row["txt_path"]:
         return skipped_item(row["segment_id"], annotation_place(row), "transcript file missing")
-    if not row["text"].strip():
-        return skipped_item(row["segment_id"], row["txt_path"], "transcript empty after cleaning")
-    return skipped_item(row["segment_id"], row["txt_path"], "no tokens left after stop-word removal")
+    return skipped_item(row["segment_id"], row["txt_path"], text_skip_reason(row["text"], []))
 
 
 def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from emotion_classifier.errors import InputError
-from emotion_classifier.features import audio_stage, load_artifacts, prepare
+from emotion_classifier.features import inputs, load_artifacts, prepare
 from emotion_classifier.features.artifacts import AUDIO, BIO, MANIFEST, SEGMENTS, TOKENS
 
 ARTIFACTS = (SEGMENTS, TOKENS, AUDIO, BIO)
@@ -95,7 +95,7 @@ def test_a_changed_wav_recomputes_only_its_chunk(corpus_copy, tmp_path):
 
 
 def _interrupt_after(monkeypatch, n_calls):
-    real = audio_stage.wav_features
+    real = inputs.wav_features  # the audio stage computes each wav through features.inputs.speech_input
     calls = []
 
     def flaky(path, settings):
@@ -104,7 +104,7 @@ def _interrupt_after(monkeypatch, n_calls):
         calls.append(path)
         return real(path, settings)
 
-    monkeypatch.setattr(audio_stage, "wav_features", flaky)
+    monkeypatch.setattr(inputs, "wav_features", flaky)
 
 
 def test_an_interrupted_run_writes_nothing_and_resumes_from_finished_chunks(

@@ -1,0 +1,159 @@
+"""One input function per modality: a segment of the corpus or a new recording -> the modality's raw
+model input, or the reason it has none.
+
+`prepare`'s stages map these functions over the corpus and `predict` calls them on a new recording.
+A model must see a new recording exactly as it saw its training rows, so what makes an input (and
+what makes a skip) is written here once: two copies drift, and a drifted copy gives a model inputs
+it was never trained on without any error to show for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import librosa
+import numpy as np
+import pandas as pd
+from threadpoolctl import ThreadpoolController
+
+from emotion_classifier.datasets import read_bio_file
+from emotion_classifier.errors import AudioError
+from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
+from emotion_classifier.features.bio import PREFIXES, signal_features
+from emotion_classifier.features.tokenizers import tokenize
+
+TEXT_EMPTY = "transcript empty after cleaning"
+NO_TOKENS = "no tokens left after stop-word removal"
+WHOLE_RECORDING = "(whole recording)"
+"""The segment id given to the samples of a bio export without segment ids (one utterance)."""
+
+
+# -- text -------------------------------------------------------------------------------------------
+def text_skip_reason(text: str, tokens: Sequence[str]) -> str:
+    """Why a cleaned transcript gives no tokens ('' when it gives some): nothing left after cleaning,
+    or only stop words."""
+    if tokens:
+        return ""
+    return NO_TOKENS if text.strip() else TEXT_EMPTY
+
+
+def text_inputs(texts: Sequence[str], tokenizer: str, stopwords: Iterable[str] = ()) -> list[tuple[list[str], str]]:
+    """(tokens, reason) of each cleaned transcript: its morphemes without stop words, and why it has
+    none ('' when it has some). Batched, because a tokeniser is set up once per call."""
+    tokens = tokenize(texts, tokenizer, tuple(stopwords))
+    return [(found, text_skip_reason(text, found)) for text, found in zip(texts, tokens, strict=True)]
+
+
+# -- speech -----------------------------------------------------------------------------------------
+@dataclass
+class SpeechInput:
+    """A wav's `(frames, n_features)` float32 array (0 frames when unusable), why it is unusable ('' when
+    usable), the conversions made to reach the training rate/mono, and its duration in seconds."""
+
+    frames: np.ndarray
+    reason: str = ""
+    conversions: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    """The loaded BLAS libraries, inspected once (a fresh `threadpool_limits` costs 5 ms a call)."""
+    return ThreadpoolController()
+
+
+def speech_input(path: str | Path, settings: AudioSettings) -> SpeechInput:
+    """The frame features of one wav; an undecodable, empty or too short wav is a reason, not an error,
+    so that one bad file leaves a segment (or a new recording) to its other modalities.
+
+    Computed on one BLAS thread: the float32 mel projection sums in an order that depends on the thread
+    count, and `prepare`'s workers run on one thread, so a prediction would otherwise get frames a few
+    float32 steps away from the training rows.
+    """
+    try:
+        with _blas().limit(limits=1):
+            frames, duration, conversions = wav_features(path, settings)
+    except (AudioError, librosa.util.exceptions.ParameterError) as exc:
+        empty = np.zeros((0, len(feature_names(settings))), dtype=np.float32)
+        return SpeechInput(empty, str(exc).removeprefix(f"{path}: "))
+    reason = "" if len(frames) else "wav too short for one frame"
+    return SpeechInput(frames, reason, conversions, duration)
+
+
+# -- bio --------------------------------------------------------------------------------------------
+@dataclass
+class BioInput:
+    """One person's bio features for some segments.
+
+    ``features``: one row per segment asked (index: the canonical ids), the feature columns of every
+    signal asked (NaN where not computable); ``has_bio``: some signal had samples of the segment;
+    ``report``: ``problems`` (malformed lines, with their ``signal``), ``notes`` (layouts detected),
+    ``counts`` (per signal: what fell short), ``signals_used`` (signals with a usable file) and
+    ``unusable`` (``{file, signal, reason}`` of each file without a signal column).
+    """
+
+    features: pd.DataFrame
+    has_bio: np.ndarray
+    report: dict
+
+
+def unusable_reason(recording) -> str:
+    """Why a bio file gives no feature ('' when it does): without a signal column (a KEMDy19 ECG file
+    with time columns only) its values are NaN, and no time column may pass for a physiological value."""
+    if recording.signal_column_found:
+        return ""
+    return f"no {recording.signal} signal column ({recording.layout_note or 'layout not recognised'})"
+
+
+def _person_samples(recordings, ids: Sequence[tuple[str, str]], whole_file: bool) -> tuple[list[pd.DataFrame], bool]:
+    """The samples of a person's usable recordings of one signal with ids as written (KEMDy20
+    `Sess42_...`) mapped to canonical ones, and whether they are one untagged utterance."""
+    frames = [r.samples for r in recordings]
+    if whole_file and frames and not any(f["segment_id"].ne("").any() for f in frames):
+        return [f.assign(segment_id=WHOLE_RECORDING) for f in frames], True
+    rename = {raw: canonical for canonical, raw in ids if raw and raw != canonical}
+    if rename:
+        frames = [f.assign(segment_id=f["segment_id"].replace(rename)) for f in frames]
+    return frames, False
+
+
+def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str, str]], corpus: str | None = None,
+              *, whole_file: bool = False) -> BioInput:  # fmt: skip
+    """Features of one person's segments from that person's own files.
+
+    ``files``: signal -> the person's files of it (all of them: the person normalisation, `*_pnorm`,
+    and the skin-conductance responses use every sample of every file given, so `prepare` gives all of
+    a speaker's files of the session and a prediction should give the same to get the same numbers);
+    a signal with no file gives NaN features. ``ids``: (canonical id, id as written in the files).
+    ``corpus`` is sniffed from each file when None. ``whole_file``: a signal whose files carry no
+    segment id at all is one recording of the segment(s) asked (a plain export of an utterance; its
+    normalisation then has only the utterance itself), which a corpus file never is.
+    """
+    canonical = [c for c, _ in ids]
+    tables, report = [], {"problems": [], "notes": [], "counts": {}, "signals_used": [], "unusable": []}
+    for signal, paths in files.items():
+        recordings = [read_bio_file(path, signal, corpus) for path in paths]
+        report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
+        report["notes"] += [r.layout_note for r in recordings if r.layout_note]
+        report["unusable"] += [{"file": r.path, "signal": signal, "reason": unusable_reason(r)}
+                               for r in recordings if unusable_reason(r)]  # fmt: skip
+        usable = [r for r in recordings if not unusable_reason(r)]
+        if usable:
+            report["signals_used"].append(signal)
+        rate = usable[0].sampling_rate if usable else None
+        frames, whole = _person_samples(usable, ids, whole_file)
+        if whole:
+            features, counts = signal_features(frames, signal, [WHOLE_RECORDING], rate)
+            features = features.loc[[WHOLE_RECORDING] * len(canonical)].set_axis(pd.Index(canonical, name="segment_id"))
+        else:
+            features, counts = signal_features(frames, signal, canonical, rate)
+        tables.append(features)
+        report["counts"][signal] = counts
+    if not tables:
+        return BioInput(pd.DataFrame(index=pd.Index(canonical, name="segment_id")), np.zeros(len(ids), bool), report)
+    table = pd.concat(tables, axis=1)
+    has_bio = (table[[f"{PREFIXES[s]}_n" for s in files]].sum(axis=1) > 0).to_numpy()
+    return BioInput(table, has_bio, report)

@@ -297,7 +297,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import warnings
 
-    from emotion_classifier.predict import EmotionClassifier, format_prediction
+    from emotion_classifier.predict import EmotionClassifier
+    from emotion_classifier.predict_io import format_prediction
 
     single = {k: getattr(args, k) for k in ("wav", "text", "txt", "eda", "temp", "ibi", "ecg", "segment_id")}
     if bool(args.input) == any(v is not None for v in single.values()):

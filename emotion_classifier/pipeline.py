@@ -59,7 +59,7 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
     Without any scored fusion (None returned) a ``fusion.json`` left there by an earlier run is
     removed: it described the models this run has just replaced.
     """
-    from emotion_classifier.predict import FUSION_FILE, choose_prediction_fusion, save_fusion_weights
+    from emotion_classifier.fusion.prediction_choice import FUSION_FILE, choose_prediction_fusion, save_fusion_weights
 
     late = [m for m in trained if m in config.modalities]
     joint = [m for m in trained if registry.modality(m).joint]

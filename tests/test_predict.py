@@ -22,16 +22,16 @@ from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
 from emotion_classifier.fusion.early import EARLY_FUSION, FusionRow, context_positions
-from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.pipeline import PipelineConfig, record_prediction_fusion
-from emotion_classifier.predict import (
+from emotion_classifier.fusion.prediction_choice import (
     FUSION_FILE,
-    EmotionClassifier,
-    bio_feature_rows,
     choose_prediction_fusion,
     fold_mean_weights,
     save_fusion_weights,
 )
+from emotion_classifier.labels import EMOTIONS
+from emotion_classifier.model_inputs import bio_feature_rows
+from emotion_classifier.pipeline import PipelineConfig, record_prediction_fusion
+from emotion_classifier.predict import EmotionClassifier
 from emotion_classifier.registry import modality_names
 from emotion_classifier.training.estimators import (
     TrainConfig,

@@ -31,6 +31,24 @@ WHOLE_RECORDING = "(whole recording)"
 """The segment id given to the samples of a bio export without segment ids (one utterance)."""
 
 
+@dataclass(frozen=True)
+class InputSpec:
+    """What turns a recording into one modality's raw input for a model, as its training rows were made:
+    the tokeniser and stop words (or the transcript itself for sentence embeddings), the audio settings,
+    the feature columns in the model's order. Each estimator builds its own (``input_spec``).
+
+    Frozen, so models trained on the same artifacts (the single models and the early-fusion network of
+    one run) share one reading of each file.
+    """
+
+    modality: str
+    tokenizer: str = ""
+    stopwords: str | None = None
+    sentence: bool = False
+    audio: AudioSettings | None = None
+    feature_names: tuple[str, ...] = ()
+
+
 # -- text -------------------------------------------------------------------------------------------
 def text_skip_reason(text: str, tokens: Sequence[str]) -> str:
     """Why a cleaned transcript gives no tokens ('' when it gives some): nothing left after cleaning,

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier import registry
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.inputs import InputSpec
 from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
 from emotion_classifier.training.encoders import encoder_from_dict
@@ -200,6 +202,15 @@ class EarlyFusionModel(ModalityModel):
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
         return early_fusion_inputs(artifacts, cls.modality)
+
+    def input_specs(self, preprocessing: PrepareConfig) -> dict[str, InputSpec]:
+        """Each part's spec as its own estimator makes it; feature names are ``part:name`` here, as
+        `early_fusion_inputs` writes them."""
+        return {
+            part: self._part_models[part].input_spec(
+                preprocessing, [n.removeprefix(f"{part}:") for n in self.feature_names_ if n.startswith(f"{part}:")])
+            for part in self.encoder_.encoders
+        }
 
     @property
     def context_window(self) -> int:

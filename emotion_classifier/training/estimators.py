@@ -21,6 +21,8 @@ import pandas as pd
 
 from emotion_classifier import registry
 from emotion_classifier.errors import InputError
+from emotion_classifier.features.config import PrepareConfig
+from emotion_classifier.features.inputs import InputSpec
 from emotion_classifier.files import read_json, write_json
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.models import (
@@ -260,6 +262,15 @@ class ModalityModel:
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
         """This modality's rows of a loaded artifacts folder (`inputs_from_artifacts` does the shared part)."""
         raise NotImplementedError
+
+    def input_spec(self, preprocessing: PrepareConfig, feature_names: Sequence[str]) -> InputSpec:
+        """How prediction reads this modality from a new recording, as ``preprocessing`` (the artifacts'
+        settings) made the training rows; ``feature_names`` are the model's input columns in order."""
+        return InputSpec(self.modality, feature_names=tuple(feature_names))
+
+    def input_specs(self, preprocessing: PrepareConfig) -> dict[str, InputSpec]:
+        """The `InputSpec` of each modality this fitted model reads (a joint network reads several)."""
+        return {self.modality: self.input_spec(preprocessing, self.feature_names_)}
 
     def _make_encoder(self):
         raise NotImplementedError
@@ -520,6 +531,11 @@ class TextModel(ModalityModel):
             return SentenceEmbeddingEncoder(cfg.sentence_model)
         return TokenEncoder(cfg.vocab_min_count, cfg.vocab_max_size, cfg.length_percentile, cfg.max_tokens)
 
+    def input_spec(self, preprocessing: PrepareConfig, feature_names: Sequence[str]) -> InputSpec:
+        if self.config.text_encoder == "sentence":  # the pretrained model reads the transcript itself
+            return InputSpec(self.modality, sentence=True)
+        return InputSpec(self.modality, tokenizer=preprocessing.tokenizer, stopwords=preprocessing.stopwords)
+
     def _raw(self, inputs: ModalityInputs, rows: np.ndarray) -> list:
         if self.config.text_encoder == "sentence" and "text" in inputs.table:
             return inputs.table["text"].fillna("").astype(str).to_numpy()[rows].tolist()
@@ -547,6 +563,9 @@ class SpeechModel(ModalityModel):
         available = _availability(artifacts.table, "has_audio", x)
         names = getattr(artifacts, "audio_feature_names", None) or []
         return inputs_from_artifacts(artifacts, cls.modality, x, available, names)
+
+    def input_spec(self, preprocessing: PrepareConfig, feature_names: Sequence[str]) -> InputSpec:
+        return InputSpec(self.modality, audio=preprocessing.audio_settings())
 
     def _make_encoder(self):
         cfg = self.config

@@ -14,8 +14,8 @@ import pytest
 from emotion_classifier.datasets import bio_files_for
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
-from emotion_classifier.features.inputs import NO_TOKENS, TEXT_EMPTY, text_inputs
-from emotion_classifier.predict import BIO_SIGNALS, InputSpec, Recording, read_inputs
+from emotion_classifier.features.inputs import NO_TOKENS, TEXT_EMPTY, InputSpec, text_inputs
+from emotion_classifier.model_inputs import BIO_SIGNALS, Recording, read_inputs
 
 KEYWORDS = {signal: key for key, signal in BIO_SIGNALS.items()}  # EDA -> eda, the Recording field
 
@@ -56,7 +56,7 @@ def _specs(artifacts) -> dict[str, InputSpec]:
     return {
         "text": InputSpec("text", tokenizer=config.tokenizer, stopwords=config.stopwords),
         "speech": InputSpec("speech", audio=config.audio_settings()),
-        "bio": InputSpec("bio", bio_names=bio_names),
+        "bio": InputSpec("bio", feature_names=bio_names),
     }
 
 

@@ -65,12 +65,17 @@ def present_classes(y_true: Sequence[str]) -> list[str]:
     return [e for e in EMOTIONS if e in seen]
 
 
+def _defined(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
 def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
     """Macro-F1, unweighted accuracy (mean per-class recall), accuracy, weighted-F1, per class.
 
     Averages run over ``classes`` (present in ``y_true``); a prediction of an absent class still
-    counts as an error for the true class. Per class, recall and F1 of an absent class are NaN, and
-    so is the precision of a class neither present nor predicted.
+    counts as an error for the true class. Per class, recall and F1 of an absent class are undefined
+    (None, null in metrics.json, NaN in tables), and so is the precision of a class neither present
+    nor predicted: None rather than NaN keeps results comparable with ``==`` and valid JSON.
     """
     y_true = list(y_true)
     y_pred = list(y_pred)
@@ -93,7 +98,7 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict:
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "weighted_f1": float(f1_score(y_true, y_pred, average="weighted", **averaged)),
         "per_class": {
-            e: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            e: {"precision": _defined(p), "recall": _defined(r), "f1": _defined(f), "support": int(s)}
             for e, p, r, f, s in zip(EMOTIONS, precision, recall, f1, support, strict=True)
         },
         "confusion": confusion.tolist(),

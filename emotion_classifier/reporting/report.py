@@ -194,9 +194,11 @@ def comparison(contents: RunContents) -> list[Block]:
     best = max(range(len(rows)), key=lambda i: _pooled_macro_f1(contents.models[i].metrics))
     rows[best]["model"] = f"**{rows[best]['model']}**{BEST_MARK}"
     n_resamples = max((m.metrics.get("bootstrap") or {}).get("n_resamples", 0) for m in contents.models)
+    intervals = (f"in brackets the 95% interval from {n_resamples} bootstrap resamples of the test sessions"
+                 if n_resamples else "no interval: the predictions name no sessions")
     note = ("All out-of-fold rows pooled (session-wise folds, so no speaker is in both training and test "
-            "data), scored over the classes present in the truth (README, \"How we score\"); in brackets "
-            f"the 95% interval from {n_resamples} bootstrap resamples of the test sessions. `n` is the number "
+            "data), scored over the classes present in the truth (README, \"How we score\"); "
+            f"{intervals}. `n` is the number "
             "of scored test rows; the best macro-F1 is marked. Fusion rows are `fusion/<method>`: weights "
             "and stackers were fitted on each fold's validation sessions only.")
     folds = pd.DataFrame([_score_row(m.name, m.metrics) for m in contents.models])

@@ -114,10 +114,11 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
 
 
 def comparison_table(run_root: Path) -> str:
-    """The report's comparison table (every model, mean ± sd over folds), for the end of the console output."""
+    """The report's comparison table (every model, pooled scores with 95% intervals), for the end of the
+    console output."""
     from emotion_classifier.reporting.report import comparison
     from emotion_classifier.reporting.run_contents import collect_run
 
-    *_, table = comparison(collect_run(run_root))
-    return table.markdown
+    tables = [b.markdown for b in comparison(collect_run(run_root)) if b.markdown.startswith("| model |")]
+    return tables[0] if tables else "no scored model"
 

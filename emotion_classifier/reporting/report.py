@@ -18,10 +18,12 @@ from pathlib import Path
 import markdown
 import pandas as pd
 
+from emotion_classifier import registry
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.reporting.plots import plot_per_class_f1_comparison, plot_valence_arousal
 from emotion_classifier.reporting.run_contents import (
     RunContents,
+    ScoredModel,
     collect_run,
     data_path,
     find_value,
@@ -30,7 +32,7 @@ from emotion_classifier.reporting.run_contents import (
     sessions_scored,
 )
 from emotion_classifier.reporting.training_summary import SUMMARY_COLUMNS, summary_table
-from emotion_classifier.training.metrics import predicted_labels, summarise_folds
+from emotion_classifier.training.metrics import headline_value, paired_differences, predicted_labels, summarise_folds
 from emotion_classifier.training.plots import plot_confusion_matrix, plot_training_curves
 
 SECTIONS: tuple[str, ...] = (
@@ -49,6 +51,8 @@ COLUMN_TITLES: dict[str, str] = {
     "macro_f1": "macro-F1", "uar": "unweighted accuracy", "accuracy": "accuracy",
     "weighted_f1": "weighted-F1", "valence_ccc": "valence CCC", "arousal_ccc": "arousal CCC",
 }
+FOLDS_TITLE = "Mean ± sd over folds"
+DIFFERENCES_TITLE = "Differences from the best single modality"
 FIGURES_FOLDER = "report_figures"
 BEST_MARK = " (best)"
 SYNTHETIC_WARNING = (
@@ -134,19 +138,73 @@ def _score_row(name: str, metrics: dict) -> dict:
     return {"model": name, "n": last["n"], **{COLUMN_TITLES[c]: last[c] for c in SUMMARY_COLUMNS}}
 
 
+def _with_interval(value: float | None, interval: list[float] | None, sign: str = "") -> str:
+    """``0.583 [0.521, 0.634]``; ``-`` for an undefined value (no regression heads, too few rows)."""
+    if value is None or pd.isna(value):
+        return "-"
+    text = f"{value:{sign}.3f}"
+    return text if not interval else f"{text} [{interval[0]:{sign}.3f}, {interval[1]:{sign}.3f}]"
+
+
+def _pooled_row(name: str, metrics: dict) -> dict:
+    pooled, intervals = metrics["pooled"], (metrics.get("bootstrap") or {}).get("ci95", {})
+    cells = {COLUMN_TITLES[c]: _with_interval(headline_value(pooled, c), intervals.get(c)) for c in SUMMARY_COLUMNS}
+    return {"model": name, "n": pooled.get("n", 0), **cells}
+
+
+def best_single_modality(contents: RunContents) -> ScoredModel | None:
+    """The single modality with the highest pooled macro-F1: what fusion has to beat."""
+    singles = [m for m in contents.of_group("modality") if m.name in registry.modality_names(joint=False)]
+    return max(singles, key=lambda m: _pooled_macro_f1(m.metrics), default=None)
+
+
+def _pooled_macro_f1(metrics: dict) -> float:
+    value = metrics["pooled"].get("macro_f1")
+    return -1.0 if value is None else value
+
+
+def differences(contents: RunContents) -> list[Block]:
+    """Each fusion method and joint network minus the best single modality, paired over sessions."""
+    best = best_single_modality(contents)
+    joint = registry.modality_names(joint=True)
+    others = [m for m in contents.models if m.group == "fusion" or m.name in joint]
+    blocks = [Block(f"### {DIFFERENCES_TITLE}")]
+    if best is None or not others:
+        return [*blocks, Block("No single modality and fusion (late or early) to compare in this run.")]
+    rows = []
+    for model in others:
+        diffs = paired_differences(model.oof, best.oof)
+        rows.append({"model": model.name, "minus": best.name,
+                     **{COLUMN_TITLES[c]: _with_interval(diffs[c]["difference"], diffs[c]["ci95"], "+")
+                        if c in diffs else "-" for c in SUMMARY_COLUMNS}})
+    note = (f"Pooled score of each fusion minus that of the best single modality (`{best.name}`, by pooled "
+            "macro-F1), with the 95% interval of the difference: in every resample both are scored on the "
+            "same drawn sessions, so what is hard for both cancels. An interval that holds 0 means this run "
+            "cannot tell the two apart.")
+    return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows)))]
+
+
 def comparison(contents: RunContents) -> list[Block]:
-    """ONE table with every modality and method: mean ± sd over folds, the best macro-F1 marked."""
+    """ONE table with every modality and method: pooled scores with 95% intervals, the best macro-F1
+    marked; then mean ± sd over folds and the paired differences from the best single modality."""
     blocks = [Block(f"## {SECTIONS[1]}")]
     if not contents.models:
         return [*blocks, Block("No scored model in this run folder (nothing was trained or fused yet).")]
-    rows = [_score_row(m.name, m.metrics) for m in contents.models]
-    means = [m.metrics["summary"]["macro_f1"]["mean"] for m in contents.models]
-    best = max(range(len(means)), key=lambda i: -1.0 if means[i] is None else means[i])
+    rows = [_pooled_row(m.name, m.metrics) for m in contents.models]
+    best = max(range(len(rows)), key=lambda i: _pooled_macro_f1(contents.models[i].metrics))
     rows[best]["model"] = f"**{rows[best]['model']}**{BEST_MARK}"
-    note = ("Mean ± sd over the outer folds (session-wise, so no speaker is in both training and test "
-            "data); `n` is the number of scored test rows. The best macro-F1 is marked. Fusion rows are "
-            "`fusion/<method>`: weights and stackers were fitted on each fold's validation sessions only.")
-    return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows)))]
+    n_resamples = max((m.metrics.get("bootstrap") or {}).get("n_resamples", 0) for m in contents.models)
+    intervals = (f"in brackets the 95% interval from {n_resamples} bootstrap resamples of the test sessions"
+                 if n_resamples else "no interval: the predictions name no sessions")
+    note = ("All out-of-fold rows pooled (session-wise folds, so no speaker is in both training and test "
+            "data), scored over the classes present in the truth (README, \"How we score\"); "
+            f"{intervals}. `n` is the number "
+            "of scored test rows; the best macro-F1 is marked. Fusion rows are `fusion/<method>`: weights "
+            "and stackers were fitted on each fold's validation sessions only.")
+    folds = pd.DataFrame([_score_row(m.name, m.metrics) for m in contents.models])
+    return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows))),
+            Block(f"### {FOLDS_TITLE}"), Block("The same scores per fold, then averaged over the folds."),
+            Block(markdown_table(folds)), *differences(contents)]
 
 
 def per_class(contents: RunContents, figures: Path) -> list[Block]:
@@ -158,7 +216,9 @@ def per_class(contents: RunContents, figures: Path) -> list[Block]:
     table = pd.DataFrame([{"model": n, **{e: "-" if v is None else f"{v:.3f}" for e, v in s.items()}}
                           for n, s in means.items()])
     chart = plot_per_class_f1_comparison(means, figures / "per_class_f1.png", "per-class F1 (fold mean)")
-    return [*blocks, Block(markdown_table(table)), Block(_image(chart, "per-class F1", contents.root))]
+    note = ("Mean F1 over the folds whose test sessions hold the class (a fold without it has no F1 for "
+            "it, not 0); `-` where no fold does.")
+    return [*blocks, Block(note), Block(markdown_table(table)), Block(_image(chart, "per-class F1", contents.root))]
 
 
 def confusion_matrices(contents: RunContents, figures: Path) -> list[Block]:

@@ -17,6 +17,7 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
 from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE
+from emotion_classifier.training.metrics import score_predictions
 from emotion_classifier.training.runs import RunPaths, package_versions, read_oof
 
 FUSION_FOLDER = "fusion"
@@ -81,7 +82,10 @@ def _scored(folder: Path, name: str, group: str, absent: list[str]) -> ScoredMod
     if not paths.metrics.is_file() or not paths.oof.is_file():
         absent.append(f"{name}: no metrics.json/oof_predictions.csv in {folder} (not trained or unfinished)")
         return None
-    return ScoredModel(name=name, group=group, paths=paths, metrics=read_json(paths.metrics))
+    metrics = read_json(paths.metrics)
+    if "pooled" not in metrics:  # written before pooled scores and intervals: score it as it is scored now
+        metrics = {**metrics, **score_predictions(read_oof(paths.oof))}
+    return ScoredModel(name=name, group=group, paths=paths, metrics=metrics)
 
 
 def _models(root: Path, absent: list[str]) -> list[ScoredModel]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from emotion_classifier.training.metrics import SCALAR_METRICS, TARGETS, folds_table
+from emotion_classifier.training.metrics import HEADLINE_METRICS, folds_table
 
-SUMMARY_COLUMNS: tuple[str, ...] = (*SCALAR_METRICS, *(f"{t}_ccc" for t in TARGETS))
+SUMMARY_COLUMNS: tuple[str, ...] = HEADLINE_METRICS
 
 
 def _number(value) -> str:

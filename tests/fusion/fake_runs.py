@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from emotion_classifier.files import write_json
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.training.metrics import PROBA_COLUMNS, folds_table, score_predictions
 from emotion_classifier.training.runs import OOF_COLUMNS
@@ -76,7 +77,7 @@ def write_modality_run(folder: Path, modality: str, val: pd.DataFrame, oof: pd.D
     skipped = {"tie_dropped": {"count": 2, "segment_ids": ["Sess01_script01_F090", "Sess02_impro01_F091"]},
                f"no_{modality}": {"count": 1, "segment_ids": ["Sess03_impro01_F092"]},
                "unlabelled": {"count": 0, "segment_ids": []}}
-    (folder / "metrics.json").write_text(json.dumps({**scores, "modality": modality, "skipped": skipped}))
+    write_json(folder / "metrics.json", {**scores, "modality": modality, "skipped": skipped})
     folds_table(scores).to_csv(folder / "metrics_folds.csv", index=False)
     for fold in sorted(oof["fold"].unique()):
         loss = np.linspace(2.0, 1.0, epochs)

@@ -5,11 +5,19 @@ import pytest
 from fake_runs import write_fake_runs
 
 from emotion_classifier.fusion.late import fuse_runs
-from emotion_classifier.reporting.report import BEST_MARK, SECTIONS, SYNTHETIC_WARNING, write_report
+from emotion_classifier.reporting.report import (
+    BEST_MARK,
+    DIFFERENCES_TITLE,
+    FOLDS_TITLE,
+    SECTIONS,
+    SYNTHETIC_WARNING,
+    write_report,
+)
 from emotion_classifier.training.metrics import SCALAR_METRICS
 
 MODELS = ("text", "speech", "bio", "fusion/soft_vote", "fusion/weighted_vote", "fusion/stacking")
 WARNING_START = SYNTHETIC_WARNING[:40]
+COLUMNS = dict(zip(SCALAR_METRICS, ("macro-F1", "unweighted accuracy", "accuracy", "weighted-F1"), strict=True))
 
 
 def _manifest(folder, data, synthetic: bool):
@@ -41,7 +49,9 @@ def _section(text: str, title: str) -> str:
 
 
 def _table(section: str) -> list[dict]:
-    lines = [line for line in section.splitlines() if line.startswith("|")]
+    """The first table of a section."""
+    text = section[section.index("\n|") + 1:] if not section.startswith("|") else section
+    lines = [line for line in text.split("\n\n", 1)[0].splitlines() if line.startswith("|")]
     header = [c.strip() for c in lines[0].strip("|").split("|")]
     cells = ([c.strip() for c in line.strip("|").split("|")] for line in lines[2:])
     return [dict(zip(header, row, strict=True)) for row in cells]
@@ -54,25 +64,56 @@ def test_every_section_heading_is_present(report):
         assert f"<h2>{title}</h2>" in html
 
 
-def test_the_comparison_has_a_row_per_model_with_the_metrics_means(report):
+def _pooled(value: float, interval: list[float], sign: str = "") -> str:
+    return f"{value:{sign}.3f} [{interval[0]:{sign}.3f}, {interval[1]:{sign}.3f}]"
+
+
+def test_the_comparison_has_a_row_per_model_with_pooled_scores_and_intervals(report):
     run, md, _ = report
     rows = _table(_section(md, SECTIONS[1]))
     names = [r["model"].replace("**", "").removesuffix(BEST_MARK) for r in rows]
     assert names == list(MODELS)
-    titles = ("macro-F1", "unweighted accuracy", "accuracy", "weighted-F1")
-    columns = dict(zip(SCALAR_METRICS, titles, strict=True))
-    means = {}
+    pooled = {}
     for name, row in zip(names, rows, strict=True):
-        summary = json.loads((run / name / "metrics.json").read_text())["summary"]
-        for metric, column in columns.items():
-            assert row[column].split(" ± ")[0] == f"{summary[metric]['mean']:.3f}"
-        if summary.get("valence", {}).get("ccc", {}).get("mean") is not None:
-            assert row["valence CCC"].split(" ± ")[0] == f"{summary['valence']['ccc']['mean']:.3f}"
+        metrics = json.loads((run / name / "metrics.json").read_text())
+        intervals = metrics["bootstrap"]["ci95"]
+        assert metrics["bootstrap"]["unit"] == "session" and metrics["bootstrap"]["n_resamples"] == 1000
+        for metric, column in COLUMNS.items():
+            assert row[column] == _pooled(metrics["pooled"][metric], intervals[metric])
+            assert intervals[metric][0] <= metrics["pooled"][metric] <= intervals[metric][1]
+        if metrics["pooled"]["valence"]["ccc"] is not None:
+            assert row["valence CCC"] == _pooled(metrics["pooled"]["valence"]["ccc"], intervals["valence_ccc"])
         else:
             assert row["valence CCC"] == "-"
-        means[name] = summary["macro_f1"]["mean"]
+        pooled[name] = metrics["pooled"]["macro_f1"]
     marked = [n for n, r in zip(names, rows, strict=True) if r["model"].endswith(BEST_MARK)]
-    assert marked == [max(means, key=means.get)]
+    assert marked == [max(pooled, key=pooled.get)]
+
+
+def test_the_fold_means_follow_the_pooled_table(report):
+    run, md, _ = report
+    rows = _table(_section(md, SECTIONS[1]).split(f"### {FOLDS_TITLE}\n", 1)[1])
+    assert [r["model"] for r in rows] == list(MODELS)
+    for row in rows:
+        summary = json.loads((run / row["model"] / "metrics.json").read_text())["summary"]
+        for metric, column in COLUMNS.items():
+            assert row[column] == f"{summary[metric]['mean']:.3f} ± {summary[metric]['sd']:.3f}"
+
+
+def test_fusion_is_compared_with_the_best_single_modality_on_the_same_sessions(report):
+    run, md, _ = report
+    rows = _table(_section(md, SECTIONS[1]).split(f"### {DIFFERENCES_TITLE}\n", 1)[1])
+    pooled = {m: json.loads((run / m / "metrics.json").read_text())["pooled"] for m in MODELS}
+    best = max(("text", "speech", "bio"), key=lambda m: pooled[m]["macro_f1"])
+    assert [r["model"] for r in rows] == [m for m in MODELS if m.startswith("fusion/")]
+    for row in rows:
+        assert row["minus"] == best
+        for metric, column in COLUMNS.items():
+            difference = pooled[row["model"]][metric] - pooled[best][metric]
+            value, interval = row[column].split(" [")
+            assert value == f"{difference:+.3f}"
+            lo, hi = (float(v) for v in interval.rstrip("]").split(", "))
+            assert lo <= round(difference, 3) <= hi
 
 
 def test_images_exist_are_referenced_and_embedded_in_the_html(report):
@@ -126,3 +167,13 @@ def test_absent_inputs_are_said_not_fatal(tmp_path):
     skipped = _section(md, SECTIONS[8])
     assert "speech: no run folder" in skipped and "artifacts manifest: not recorded" in skipped
     assert (tmp_path / "run" / "report.html").is_file()
+
+
+def test_a_metrics_file_from_before_pooled_scores_is_rescored_from_its_predictions(tmp_path):
+    dirs = write_fake_runs(tmp_path / "run")
+    for folder in dirs.values():
+        metrics = json.loads((folder / "metrics.json").read_text())
+        (folder / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items()
+                                                         if k not in ("pooled", "bootstrap")}))
+    rows = _table(_section(write_report(tmp_path / "run").read_text(), SECTIONS[1]))
+    assert all(" [" in row["macro-F1"] for row in rows) and len(rows) == 3

@@ -144,7 +144,7 @@ def test_metrics_files_agree_with_the_stored_predictions(artifacts, tmp_path, st
     returned = _train(artifacts, tmp_path)
     run = runs.RunPaths(tmp_path / "run" / "bio")
     stored = json.loads(run.metrics.read_text())
-    rescored = json.loads(json.dumps(score_predictions(runs.read_oof(run.oof))))
+    rescored = json.loads(json.dumps(json_safe(score_predictions(runs.read_oof(run.oof)))))
     assert {k: v for k, v in stored.items() if k not in ("modality", "split", "skipped")} == rescored
     assert stored["modality"] == "bio" and stored == json.loads(json.dumps(json_safe(returned)))
     table = pd.read_csv(run.metrics_folds)

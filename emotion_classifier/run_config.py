@@ -13,8 +13,6 @@ from emotion_classifier import registry
 
 DEFAULT_DATA = Path("data/sample_kemdy19")
 DEFAULT_ARTIFACTS = Path("data/artifacts")
-SEEDS_FOLDER = "seeds"
-"""``runs/NAME/seeds/seed<K>/``: the runs of every seed but the first (``PipelineConfig.seeds``)."""
 
 
 @dataclass
@@ -75,6 +73,8 @@ class PipelineConfig:
 
     def seed_root(self, seed: int) -> Path:
         """Where the runs of ``seed`` go: the run root for the first seed (the single-seed layout)."""
+        from emotion_classifier.training.runs import SEEDS_FOLDER  # pandas and scikit-learn: only when asked
+
         return self.run_root if seed == self.seed else self.run_root / SEEDS_FOLDER / f"seed{seed}"
 
     def to_dict(self) -> dict:

@@ -17,9 +17,8 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
 from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE
-from emotion_classifier.run_config import SEEDS_FOLDER
 from emotion_classifier.training.metrics import score_predictions
-from emotion_classifier.training.runs import RunPaths, package_versions, read_oof
+from emotion_classifier.training.runs import SEEDS_FOLDER, RunPaths, package_versions, read_oof
 
 FUSION_FOLDER = "fusion"
 SYNTHETIC_KEYS: tuple[str, ...] = ("synthetic", "is_synthetic")

@@ -77,11 +77,12 @@ def _given_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
 # Typed options that are settings: option dest -> SECTION.FIELD (emotion_classifier/settings.py).
 _PREPARE_SETTINGS = {name: f"prepare.{name}" for name in (
     "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "jobs", "strict")}
-_FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", "folds_file": "run.folds_file"}
+_FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", "folds_file": "run.folds_file",
+                  "dedup_text": "run.dedup_text"}
 _RUN_SETTINGS = {
     "data": "run.data", "artifacts": "run.artifacts", "runs_dir": "run.runs_dir", "run": "run.run_name",
     "models": "run.models_dir", "corpus": "run.sample_corpus", "sessions": "run.sample_sessions",
-    "no_early_fusion": "run.early_fusion", **_FOLD_SETTINGS,
+    "no_early_fusion": "run.early_fusion", "seeds": "run.seeds", **_FOLD_SETTINGS,
 }  # fmt: skip
 _NEGATED = ("no_multitask", "no_early_fusion")
 
@@ -123,7 +124,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     metrics = train_modality(
         args.artifacts, args.modality, settings.train, run_dir, models_dir=args.models, n_folds=folds.n_folds,
         test_sessions=folds.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
-        folds_file=folds.folds_file,
+        folds_file=folds.folds_file, dedup_text=folds.dedup_text,
     )  # fmt: skip
     print(format_summary(metrics, title=f"{args.modality} ({args.split} folds), run folder {run_dir}"))
     print(f"final {args.modality} model saved in {args.models}")
@@ -203,6 +204,9 @@ def _add_folds_file(p: argparse.ArgumentParser) -> None:
     p.add_argument("--folds-file", default=None, metavar="FILE.json",
                    help='published folds: [{"test": [1, 2, 3, 4]}, {"test": [5, 6, 7, 8], "val": [9]}, ...] '
                         "(session numbers; without val, validation sessions are drawn from the training ones)")
+    p.add_argument("--dedup-text", action="store_true",
+                   help="in each fold, leave out training/validation rows whose transcript equals a test row's "
+                        "(KEMDy19 scripted lines repeat across sessions)")
 
 
 _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
@@ -287,6 +291,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-sessions", type=_session_list, default=None, metavar="1,2,3,4",
                    help="one split with these test sessions instead of K folds")
     _add_folds_file(p)
+    p.add_argument("--seeds", type=int, default=None,
+                   help="repeat the cross-validation with seeds SEED, SEED+1, ... (default: 1); the report gives "
+                        "mean ± sd over seeds")
     _add_training_options(p)
     p.add_argument("--no-early-fusion", action="store_true", help="skip the early-fusion network")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

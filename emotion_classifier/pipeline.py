@@ -76,14 +76,39 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
     return path
 
 
+def cross_validate(config: PipelineConfig, artifacts: Path, seed: int, timings: dict,
+                   progress: bool = True) -> tuple[str, ...]:
+    """Every model and the late fusion of one seed, into ``config.seed_root(seed)``; returns the models.
+
+    Only the first seed trains the final models: ``predict`` needs one set, and the other seeds
+    exist to show how much the scores move with the seed.
+    """
+    from emotion_classifier.fusion.late import fuse_runs
+    from emotion_classifier.training.estimators import TrainConfig
+    from emotion_classifier.training.train import train_modality
+
+    root, first = config.seed_root(seed), seed == config.seed
+    train_config = TrainConfig(seed=seed, **config.train_settings)
+    tag = "" if first else f" seed {seed}"
+    run_dirs = {}
+    for name in model_names(config):
+        _log(f"training {name}{tag} ({'session-wise folds' if config.test_sessions is None else 'one split'})")
+        run_dirs[name] = root / name
+        _timed(f"train {name}{tag}", timings, lambda n=name: train_modality(
+            artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
+            test_sessions=config.test_sessions, progress=progress, folds_file=config.folds_file,
+            final_model=first, dedup_text=config.dedup_text))
+    late = {m: d for m, d in run_dirs.items() if m in config.modalities}
+    if len(late) >= 2:
+        _timed(f"fusion{tag}", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))
+    return tuple(run_dirs)
+
+
 def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True) -> Path:
     """Run every stage and return the path of ``report.md``; writes the configuration first."""
     from emotion_classifier.features import prepare
-    from emotion_classifier.fusion.late import fuse_runs
     from emotion_classifier.reporting.report import write_report
     from emotion_classifier.settings import SETTINGS_FILE, settings_from_pipeline, write_settings
-    from emotion_classifier.training.estimators import TrainConfig
-    from emotion_classifier.training.train import train_modality
 
     config = config or PipelineConfig()
     root = config.run_root
@@ -94,18 +119,8 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     data = _timed("corpus", timings, lambda: ensure_corpus(config))
     artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
                                                             **config.prepare_settings))
-    train_config = TrainConfig(seed=config.seed, **config.train_settings)
-    run_dirs = {}
-    for name in model_names(config):
-        _log(f"training {name} ({'session-wise folds' if config.test_sessions is None else 'one split'})")
-        run_dirs[name] = root / name
-        _timed(f"train {name}", timings, lambda n=name: train_modality(
-            artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
-            test_sessions=config.test_sessions, progress=progress, folds_file=config.folds_file))
-    late = {m: d for m, d in run_dirs.items() if m in config.modalities}
-    if len(late) >= 2:
-        _timed("fusion", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))
-    record_prediction_fusion(config, tuple(run_dirs))
+    trained = [cross_validate(config, artifacts, seed, timings, progress) for seed in config.all_seeds()]
+    record_prediction_fusion(config, trained[0])
     report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"))
     (root / "timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
     print(comparison_table(root))

@@ -21,6 +21,10 @@ class PipelineConfig:
     every default spelt out, to ``runs/NAME/experiment.toml`` (`emotion_classifier.settings`).
 
     ``folds_file``: a published fold list (`training.folds.read_folds_file`) instead of ``n_folds``.
+    ``dedup_text``: leave out, in each fold, the training/validation rows whose transcript equals a test
+    row's (`training.train.test_text_rows`). ``seeds``: the cross-validation is repeated with seeds
+    ``seed``, ``seed + 1``, ...; the first seed's runs are ``runs/NAME/M``, the others
+    ``runs/NAME/seeds/seed<K>/M`` (`seed_root`), so a score's spread over seeds can be reported.
     """
 
     data: Path | None = None
@@ -39,6 +43,12 @@ class PipelineConfig:
     train_settings: dict = field(default_factory=dict)
     prepare_settings: dict = field(default_factory=dict)
     folds_file: Path | None = None
+    dedup_text: bool = False
+    seeds: int = 1
+
+    def __post_init__(self) -> None:
+        if self.seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {self.seeds}")
 
     @property
     def data_dir(self) -> Path:
@@ -57,6 +67,16 @@ class PipelineConfig:
     def run_root(self) -> Path:
         return Path(self.runs_dir) / self.run_name
 
+    def all_seeds(self) -> tuple[int, ...]:
+        """The seed of each repetition of the cross-validation, the first one being ``seed``."""
+        return tuple(range(self.seed, self.seed + self.seeds))
+
+    def seed_root(self, seed: int) -> Path:
+        """Where the runs of ``seed`` go: the run root for the first seed (the single-seed layout)."""
+        from emotion_classifier.training.runs import SEEDS_FOLDER  # pandas and scikit-learn: only when asked
+
+        return self.run_root if seed == self.seed else self.run_root / SEEDS_FOLDER / f"seed{seed}"
+
     def to_dict(self) -> dict:
         return {
             "data": str(self.data_dir), "artifacts": str(self.artifacts_dir), "run_root": str(self.run_root),
@@ -66,4 +86,5 @@ class PipelineConfig:
             "n_folds": self.n_folds, "test_sessions": None if self.test_sessions is None else list(self.test_sessions),
             "seed": self.seed, "train_settings": self.train_settings, "prepare_settings": self.prepare_settings,
             "folds_file": None if self.folds_file is None else str(self.folds_file),
+            "dedup_text": self.dedup_text, "seeds": self.seeds,
         }

@@ -83,3 +83,26 @@ def test_run_on_a_folder_that_is_not_a_corpus_prints_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "empty" in err[0] and err[0].startswith("error:")
+
+
+def test_several_seeds_and_dedup_text_on_a_tiny_corpus(tmp_path):
+    generate_corpus(tmp_path / "corpus", corpus="kemdy19", sessions=6, seed=0)
+    config = PipelineConfig(
+        data=tmp_path / "corpus", artifacts=tmp_path / "artifacts", runs_dir=tmp_path / "runs", run_name="s",
+        models_dir=tmp_path / "models", modalities=("text", "bio"), n_folds=3, early_fusion=False, seed=5,
+        seeds=2, dedup_text=True, train_settings={"epochs": 2},
+    )
+    report = run_pipeline(config, progress=False).read_text(encoding="utf-8")
+    root, other = config.run_root, config.run_root / "seeds" / "seed6"
+    for folder in (root, other):
+        assert {p.name for p in folder.iterdir()} >= {"text", "bio", "fusion"}
+        folds = json.loads((folder / "text" / "folds.json").read_text())
+        assert all(f["skipped"]["same_text_as_test"]["count"] > 0 for f in folds)
+    assert json.loads((other / "bio" / "config.json").read_text())["seed"] == 6
+    assert (other / "fusion" / "soft_vote" / "metrics.json").is_file()
+    assert json.loads((config.models_dir / "text.json").read_text())["config"]["seed"] == 5  # the first seed's
+    assert "### Mean ± sd over seeds" in report and "| text | 2 |" in report
+    assert "--dedup-text" in report.split("## Per-class")[0]
+    settings = (root / "experiment.toml").read_text()
+    assert "seeds = 2" in settings and "dedup_text = true" in settings
+    assert {"train text", "train text seed 6", "fusion seed 6"} <= set(json.loads((root / "timings.json").read_text()))

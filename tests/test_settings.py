@@ -199,3 +199,20 @@ def test_the_run_folder_gets_the_resolved_file_and_it_reproduces_the_settings(tm
     assert second.run.run_name == "second"
     assert dataclasses.replace(second.run, run_name="first") == first.run
     assert (second.train, second.prepare) == (first.train, first.prepare)
+
+
+def test_seeds_and_dedup_text_from_the_options_the_file_and_set(tmp_path, captured):
+    assert run_settings([], captured).run.seeds == 1 and not captured["run"].dedup_text
+    config = captured["run"]
+    assert run_settings(["--seeds", "3", "--dedup-text"], captured).run.seeds == 3 and captured["run"].dedup_text
+    assert run_settings(["--set", "run.seeds=2", "--set", "run.dedup_text=true"], captured).run.seeds == 2
+    path = tmp_path / "e.toml"
+    path.write_text("[run]\nseeds = 4\ndedup_text = true\n", encoding="utf-8")
+    assert run_settings(["--config", str(path)], captured).run.dedup_text and captured["run"].seeds == 4
+    assert config.all_seeds() == (0,) and captured["run"].all_seeds() == (0, 1, 2, 3)
+    assert captured["run"].seed_root(0) == captured["run"].run_root
+    assert captured["run"].seed_root(2) == captured["run"].run_root / "seeds" / "seed2"
+    assert main(["run", "--seeds", "0"]) == 2  # refused with one line
+    with pytest.raises(SystemExit):
+        main(train_argv("--dedup-text"))
+    assert captured["train_kwargs"]["dedup_text"] is True

@@ -34,6 +34,7 @@ from emotion_classifier.reporting.run_contents import (
 from emotion_classifier.reporting.training_summary import SUMMARY_COLUMNS, summary_table
 from emotion_classifier.training.metrics import headline_value, paired_differences, predicted_labels, summarise_folds
 from emotion_classifier.training.plots import plot_confusion_matrix, plot_training_curves
+from emotion_classifier.training.runs import SAME_TEXT_SKIP
 
 SECTIONS: tuple[str, ...] = (
     "What was run",
@@ -52,6 +53,9 @@ COLUMN_TITLES: dict[str, str] = {
     "weighted_f1": "weighted-F1", "valence_ccc": "valence CCC", "arousal_ccc": "arousal CCC",
 }
 FOLDS_TITLE = "Mean ± sd over folds"
+SEEDS_TITLE = "Mean ± sd over seeds"
+FAIR_KIND = "impro"
+"""The dialogue kind whose lines are not repeated across sessions: its column is the fairer score."""
 DIFFERENCES_TITLE = "Differences from the best single modality"
 FIGURES_FOLDER = "report_figures"
 BEST_MARK = " (best)"
@@ -146,10 +150,65 @@ def _with_interval(value: float | None, interval: list[float] | None, sign: str 
     return text if not interval else f"{text} [{interval[0]:{sign}.3f}, {interval[1]:{sign}.3f}]"
 
 
-def _pooled_row(name: str, metrics: dict) -> dict:
-    pooled, intervals = metrics["pooled"], (metrics.get("bootstrap") or {}).get("ci95", {})
-    cells = {COLUMN_TITLES[c]: _with_interval(headline_value(pooled, c), intervals.get(c)) for c in SUMMARY_COLUMNS}
-    return {"model": name, "n": pooled.get("n", 0), **cells}
+def _pooled_cells(scores: dict, bootstrap: dict, suffix: str = "") -> dict:
+    """``n`` and each headline metric of a `score_block` result with its interval (``bootstrap["ci95"]``)."""
+    intervals = bootstrap.get("ci95", {})
+    cells = {COLUMN_TITLES[c] + suffix: _with_interval(headline_value(scores, c), intervals.get(c))
+             for c in SUMMARY_COLUMNS}
+    return {f"n{suffix}": scores.get("n", 0), **cells}
+
+
+def _pooled_row(name: str, metrics: dict, kinds: tuple[str, ...] = ()) -> dict:
+    """All rows pooled, then the same columns on the rows of each of ``kinds`` (marked ``(impro)``)."""
+    pooled, bootstrap = metrics["pooled"], metrics.get("bootstrap") or {}
+    row = {"model": name, **_pooled_cells(pooled, bootstrap)}
+    for kind in kinds:
+        part = (bootstrap.get("by_kind") or {}).get(kind) or {}
+        row.update(_pooled_cells(pooled.get("by_kind", {}).get(kind, {}), part, f" ({kind})"))
+    return row
+
+
+def _has_kind(contents: RunContents, kind: str) -> bool:
+    return any(kind in m.metrics["pooled"].get("by_kind", {}) for m in contents.models)
+
+
+def kinds_note(contents: RunContents) -> str:
+    """Why the improvised-only columns are there, or why they are not (KEMDy20 has scripted rows only)."""
+    if _has_kind(contents, FAIR_KIND):
+        return (f"Columns marked `({FAIR_KIND})` score the improvised rows alone, with their own session "
+                "bootstrap: scripted lines repeat across sessions, so the all-rows scores partly measure "
+                "memorised lines.")
+    return ("No improvised rows were scored (KEMDy20 and its sample hold scripted conversations only), so "
+            "the table has all rows only.")
+
+
+def dedup_note(contents: RunContents) -> list[Block]:
+    """Per model, the training/validation rows ``--dedup-text`` left out in each fold (none: no block)."""
+    lines = []
+    for model in contents.of_group("modality"):
+        entry = (model.metrics.get("skipped") or {}).get(SAME_TEXT_SKIP)
+        if entry is not None:
+            folds = ", ".join(f"fold {f['fold']}: {f['count']}" for f in entry.get("folds", []))
+            lines.append(f"- {model.name}: {entry['count']} ({folds})")
+    if not lines:
+        return []
+    note = ("`--dedup-text`: in each fold, training and validation rows whose transcript equals a test row's "
+            "were left out of training (rows left out, per fold):")
+    return [Block(note + "\n\n" + "\n".join(lines))]
+
+
+def over_seeds(contents: RunContents) -> list[Block]:
+    """Mean ± sd over seeds of each model's pooled scores (``--seeds``); nothing for a single seed."""
+    if not contents.seeds:
+        return []
+    rows = []
+    for model in contents.models:
+        pooled = [{"fold": i, **m.metrics["pooled"]} for i, m in enumerate(contents.seed_models(model.name))]
+        row = _score_row(model.name, {"folds": pooled, "summary": summarise_folds(pooled)})
+        rows.append({"model": row.pop("model"), "seeds": len(pooled), **{k: v for k, v in row.items() if k != "n"}})
+    note = (f"The whole cross-validation repeated with {len(contents.seeds) + 1} seeds (the first seed's runs are "
+            "the tables above; the others are in `seeds/seed<K>/`): mean ± sd over seeds of the pooled scores.")
+    return [Block(f"### {SEEDS_TITLE}"), Block(note), Block(markdown_table(pd.DataFrame(rows)))]
 
 
 def best_single_modality(contents: RunContents) -> ScoredModel | None:
@@ -190,7 +249,8 @@ def comparison(contents: RunContents) -> list[Block]:
     blocks = [Block(f"## {SECTIONS[1]}")]
     if not contents.models:
         return [*blocks, Block("No scored model in this run folder (nothing was trained or fused yet).")]
-    rows = [_pooled_row(m.name, m.metrics) for m in contents.models]
+    kinds = (FAIR_KIND,) if _has_kind(contents, FAIR_KIND) else ()
+    rows = [_pooled_row(m.name, m.metrics, kinds) for m in contents.models]
     best = max(range(len(rows)), key=lambda i: _pooled_macro_f1(contents.models[i].metrics))
     rows[best]["model"] = f"**{rows[best]['model']}**{BEST_MARK}"
     n_resamples = max((m.metrics.get("bootstrap") or {}).get("n_resamples", 0) for m in contents.models)
@@ -202,9 +262,10 @@ def comparison(contents: RunContents) -> list[Block]:
             "of scored test rows; the best macro-F1 is marked. Fusion rows are `fusion/<method>`: weights "
             "and stackers were fitted on each fold's validation sessions only.")
     folds = pd.DataFrame([_score_row(m.name, m.metrics) for m in contents.models])
-    return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows))),
+    return [*blocks, Block(f"{note} {kinds_note(contents)}"), *dedup_note(contents),
+            Block(markdown_table(pd.DataFrame(rows))),
             Block(f"### {FOLDS_TITLE}"), Block("The same scores per fold, then averaged over the folds."),
-            Block(markdown_table(folds)), *differences(contents)]
+            Block(markdown_table(folds)), *over_seeds(contents), *differences(contents)]
 
 
 def per_class(contents: RunContents, figures: Path) -> list[Block]:
@@ -345,7 +406,10 @@ def skipped(contents: RunContents) -> list[Block]:
     blocks = [Block(f"## {SECTIONS[8]}")]
     lines = _manifest_skipped(contents.manifest) if contents.manifest else []
     for model in contents.models:
-        lines += skipped_lines(model.metrics.get("skipped") or {}, f"{model.name} (not scored)")
+        left_out = dict(model.metrics.get("skipped") or {})
+        in_training = {SAME_TEXT_SKIP: left_out.pop(SAME_TEXT_SKIP)} if SAME_TEXT_SKIP in left_out else {}
+        lines += skipped_lines(left_out, f"{model.name} (not scored)")
+        lines += skipped_lines(in_training, f"{model.name} (left out of training only)")
     lines += [f"- absent: {item}" for item in contents.absent]
     text = "\n".join(lines) if lines else "Nothing was skipped and every expected input was found."
     return [*blocks, Block(text)]

@@ -18,7 +18,7 @@ from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
 from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE
 from emotion_classifier.training.metrics import score_predictions
-from emotion_classifier.training.runs import RunPaths, package_versions, read_oof
+from emotion_classifier.training.runs import SEEDS_FOLDER, RunPaths, package_versions, read_oof
 
 FUSION_FOLDER = "fusion"
 SYNTHETIC_KEYS: tuple[str, ...] = ("synthetic", "is_synthetic")
@@ -62,9 +62,16 @@ class RunContents:
     combinations: dict | None
     fusion_config: dict | None
     absent: list[str] = field(default_factory=list)
+    seeds: dict[str, list[ScoredModel]] = field(default_factory=dict)
+    """The models of each further seed (``runs/NAME/seeds/seed<K>``), by folder name; empty for one seed."""
 
     def of_group(self, group: str) -> list[ScoredModel]:
         return [m for m in self.models if m.group == group]
+
+    def seed_models(self, name: str) -> list[ScoredModel]:
+        """The model called ``name`` in every seed that scored it, the run root's first."""
+        found = [m for m in self.models if m.name == name]
+        return found + [m for models in self.seeds.values() for m in models if m.name == name]
 
     def configs(self) -> dict[str, dict]:
         """``config.json`` of each modality run (in report order)."""
@@ -83,8 +90,8 @@ def _scored(folder: Path, name: str, group: str, absent: list[str]) -> ScoredMod
         absent.append(f"{name}: no metrics.json/oof_predictions.csv in {folder} (not trained or unfinished)")
         return None
     metrics = read_json(paths.metrics)
-    if "pooled" not in metrics:  # written before pooled scores and intervals: score it as it is scored now
-        metrics = {**metrics, **score_predictions(read_oof(paths.oof))}
+    if "by_kind" not in (metrics.get("bootstrap") or {}):  # written before pooled scores or per-kind
+        metrics = {**metrics, **score_predictions(read_oof(paths.oof))}  # intervals: score it as now
     return ScoredModel(name=name, group=group, paths=paths, metrics=metrics)
 
 
@@ -102,6 +109,33 @@ def _models(root: Path, absent: list[str]) -> list[ScoredModel]:
     models += [_scored(fusion / n, f"{FUSION_FOLDER}/{n}", "fusion", absent)
                for n in _ordered(methods, registry.fusion_method_names())]
     return [m for m in models if m is not None]
+
+
+def _seed_of(folder: Path) -> int | None:
+    number = folder.name.removeprefix("seed")
+    return int(number) if folder.name.startswith("seed") and number.isdigit() else None
+
+
+def _seeds_asked(root: Path) -> set[int] | None:
+    """The further seeds ``pipeline.json`` asked for (None without one): a folder left by an earlier run
+    with more seeds must not count as a seed of this one."""
+    path = root / "pipeline.json"
+    if not path.is_file():
+        return None
+    config = read_json(path)
+    first = int(config.get("seed", 0))
+    return set(range(first + 1, first + int(config.get("seeds", 1))))
+
+
+def _seed_runs(root: Path) -> dict[str, list[ScoredModel]]:
+    """The scored models of each ``seeds/seed<K>`` folder of this run, in seed order."""
+    folder = root / SEEDS_FOLDER
+    if not folder.is_dir():
+        return {}
+    asked = _seeds_asked(root)
+    found = [p for p in folder.iterdir()
+             if p.is_dir() and _seed_of(p) is not None and (asked is None or _seed_of(p) in asked)]
+    return {p.name: _models(p, []) for p in sorted(found, key=_seed_of)}
 
 
 def _manifest_location(configs: Mapping[str, dict], manifest_path: Path | None) -> Path | None:
@@ -136,7 +170,8 @@ def collect_run(run_root: str | Path, manifest_path: str | Path | None = None) -
         if fusion.is_dir() else None
     fusion_config = read_json(fusion / CONFIG_FILE) if (fusion / CONFIG_FILE).is_file() else None
     return RunContents(root=root, models=models, manifest=manifest, manifest_path=location,
-                       combinations=combinations, fusion_config=fusion_config, absent=absent)
+                       combinations=combinations, fusion_config=fusion_config, absent=absent,
+                       seeds=_seed_runs(root))
 
 
 def find_value(obj, keys: tuple[str, ...]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from emotion_classifier.training.metrics import HEADLINE_METRICS, folds_table
+from emotion_classifier.training.runs import SAME_TEXT_SKIP
 
 SUMMARY_COLUMNS: tuple[str, ...] = HEADLINE_METRICS
 
@@ -51,8 +52,12 @@ def format_summary(metrics: dict, title: str = "") -> str:
     """The table as text, with what was left out of scoring (``metrics["skipped"]``) underneath."""
     lines = [title] if title else []
     lines.append(summary_table(metrics).reset_index().to_string(index=False))
-    skipped = metrics.get("skipped") or {}
+    skipped = dict(metrics.get("skipped") or {})
+    same_text = skipped.pop(SAME_TEXT_SKIP, None)
     counts = [f"{name} {entry['count']}" for name, entry in skipped.items() if entry.get("count")]
     if counts:
         lines.append("not scored: " + ", ".join(counts) + " (segment ids in metrics.json)")
+    if same_text is not None:
+        lines.append(f"left out of training (--dedup-text, same transcript as a test row): {same_text['count']} "
+                     "over all folds (per fold in folds.json)")
     return "\n".join(lines)

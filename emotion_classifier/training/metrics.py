@@ -149,12 +149,16 @@ def score_predictions(predictions: pd.DataFrame) -> dict:
     ``folds`` and ``summary`` (mean and sd over folds) show how much the score moves between test
     sessions; ``pooled`` scores all out-of-fold rows at once (every fold's rows count by their number,
     and a class needs to be present in the pooled truth only), and ``bootstrap`` holds its 95%
-    intervals (`bootstrap_intervals`; absent without a ``session`` column).
+    intervals (`bootstrap_intervals`; absent without a ``session`` column), with ``by_kind`` as in
+    ``pooled``: the improvised rows alone are the score scripted lines repeated across sessions cannot inflate.
     """
     folds = [{"fold": int(fold), **_with_kinds(block)} for fold, block in predictions.groupby("fold", sort=True)]
     scores = {"folds": folds, "summary": summarise_folds(folds), "pooled": _with_kinds(predictions)}
     if "session" in predictions and len(predictions):
         scores["bootstrap"] = bootstrap_intervals(predictions)
+        if "kind" in predictions:
+            scores["bootstrap"]["by_kind"] = {kind: bootstrap_intervals(part)
+                                              for kind, part in predictions.groupby("kind", sort=True)}
     return scores
 
 

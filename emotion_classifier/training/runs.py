@@ -37,6 +37,13 @@ _VERSIONED_PACKAGES: tuple[str, ...] = (
 
 _TEXT_COLUMNS: tuple[str, ...] = ("segment_id", "kind", "y_true")
 
+SEEDS_FOLDER = "seeds"
+"""``runs/NAME/seeds/seed<K>/``: the runs of every seed but the first (``PipelineConfig.seeds``)."""
+
+SAME_TEXT_SKIP = "same_text_as_test"
+"""``skipped`` key (``metrics.json``, each fold of ``folds.json``) of the training and validation rows
+``dedup_text`` left out: rows scored in their own test fold, not rows missing from the scores."""
+
 # config.json keys that may change between a run and its resumption: package versions, where the
 # artifacts now are (their fingerprint must still match), where the final model goes and where the
 # folds file is (its content, `fold_list`, must still match).

@@ -92,11 +92,13 @@ def plan_folds(
     seed: int,
     source: str | Path = "segments.csv",
     folds_file: str | Path | None = None,
+    dedup_text: bool = False,
 ) -> list[Fold]:
     """Folds over the whole table, restricted to the eligible rows (positions in ``table``).
 
     ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds`` /
-    ``test_sessions``; its sessions are checked against the table.
+    ``test_sessions``; its sessions are checked against the table. ``dedup_text``: training and
+    validation rows whose transcript equals a test row's are left out (`test_text_rows`).
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
@@ -114,21 +116,53 @@ def plan_folds(
     except ValueError as exc:
         raise InputError(str(exc), source) from None
     keep = np.flatnonzero(eligible)
-    folds = [
-        dataclasses.replace(
-            f,
-            train=np.intersect1d(f.train, keep),
-            val=np.intersect1d(f.val, keep),
-            test=np.intersect1d(f.test, keep),
-        )
-        for f in folds
-    ]
+    texts = _transcripts(table)
+    folds = [_restricted(f, keep, test_text_rows(f, texts) if dedup_text else np.empty(0, dtype=int))
+             for f in folds]
     for f in folds:
         empty = [part for part in ("train", "val", "test") if getattr(f, part).size == 0]
         if empty:
             message = f"fold {f.index} has no labelled rows with this modality in its {'/'.join(empty)} rows"
             raise InputError(message, source)
     return folds
+
+
+def _restricted(fold: Fold, keep: np.ndarray, dropped: np.ndarray) -> Fold:
+    """The fold's rows among ``keep``, less the ``dropped`` training and validation rows."""
+    return dataclasses.replace(
+        fold,
+        train=np.setdiff1d(np.intersect1d(fold.train, keep), dropped),
+        val=np.setdiff1d(np.intersect1d(fold.val, keep), dropped),
+        test=np.intersect1d(fold.test, keep),
+    )
+
+
+def _transcripts(table: pd.DataFrame) -> np.ndarray:
+    """The cleaned transcript of every row ('' without one), as ``segments.csv`` stores it."""
+    if "text" not in table:
+        return np.full(len(table), "", dtype=object)
+    return table["text"].fillna("").astype(str).str.strip().to_numpy()
+
+
+def test_text_rows(fold: Fold, texts: np.ndarray) -> np.ndarray:
+    """Positions of the fold's training and validation rows whose transcript equals one of its test rows'.
+
+    KEMDy19's scripted lines repeat across sessions, so a text model that saw a line in training
+    scores on it by memory. The test rows are taken before any restriction to a modality, so every
+    modality of a fold loses the same rows and fusion stays aligned. Empty transcripts never match.
+    """
+    tested = set(texts[fold.test].tolist()) - {""}
+    repeated = np.flatnonzero(np.isin(texts, list(tested)))
+    return np.union1d(np.intersect1d(fold.train, repeated), np.intersect1d(fold.val, repeated))
+
+
+def dropped_rows(fold: Fold, eligible: np.ndarray) -> np.ndarray:
+    """Eligible rows in none of the fold's parts: those `plan_folds` dropped from training and validation.
+
+    Every plan puts each row in exactly one part, so what is missing was dropped.
+    """
+    used = np.union1d(np.union1d(fold.train, fold.val), fold.test)
+    return np.setdiff1d(np.flatnonzero(eligible), used)
 
 
 def _listed_folds(table: pd.DataFrame, folds_file: str | Path, *, n_folds: int | None,
@@ -143,17 +177,55 @@ def _listed_folds(table: pd.DataFrame, folds_file: str | Path, *, n_folds: int |
 
 def planned_folds(artifacts: Artifacts, modality: str, *, n_folds: int | None,
                   test_sessions: Sequence[int] | None, split: str, seed: int,
-                  folds_file: str | Path | None = None) -> tuple:
+                  folds_file: str | Path | None = None, dedup_text: bool = False) -> tuple:
     """One modality's inputs, its trainable rows, the skipped rows by reason and its folds.
 
     Every modality plans its folds through this one function, so they share sessions per fold;
     re-scoring (`evaluate_run`) reads the run's ``folds.json`` instead of planning again.
+    With ``dedup_text``, ``skipped`` also counts the rows left out of training (`dedup_skipped`).
     """
     inputs = modality_inputs(artifacts, modality)
     eligible, skipped = trainable_rows(inputs, modality)
     folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
-                       seed=seed, source=Path(artifacts.folder) / "segments.csv", folds_file=folds_file)
+                       seed=seed, source=Path(artifacts.folder) / "segments.csv", folds_file=folds_file,
+                       dedup_text=dedup_text)
+    if dedup_text:
+        skipped[runs.SAME_TEXT_SKIP] = dedup_skipped(folds, eligible, inputs.table["segment_id"])
     return inputs, eligible, skipped, folds
+
+
+def _fold_dropped(fold: Fold, eligible: np.ndarray, ids: np.ndarray) -> dict:
+    dropped = dropped_rows(fold, eligible)
+    return {"count": int(dropped.size), "segment_ids": ids[dropped].tolist()}
+
+
+def dedup_skipped(folds: Sequence[Fold], eligible: np.ndarray, segment_ids: Sequence[str]) -> dict:
+    """``skipped["same_text_as_test"]`` of ``metrics.json``: training/validation rows left out, per fold.
+
+    ``count`` sums the folds (a row can be left out of several), ``segment_ids`` lists each row once.
+    """
+    ids = np.asarray(segment_ids, dtype=str)
+    per_fold = [{"fold": f.index, **_fold_dropped(f, eligible, ids)} for f in folds]
+    every = sorted({s for entry in per_fold for s in entry["segment_ids"]})
+    return {"count": sum(e["count"] for e in per_fold), "segment_ids": every,
+            "folds": [{"fold": e["fold"], "count": e["count"]} for e in per_fold]}
+
+
+def fold_file_records(folds: Sequence[Fold], eligible: np.ndarray, segment_ids: Sequence[str]) -> list[dict]:
+    """``folds.json``: `folds.fold_records` plus, per fold, ``skipped`` (the rows dropped by ``dedup_text``)."""
+    ids = np.asarray(segment_ids, dtype=str)
+    return [{**record, "skipped": {runs.SAME_TEXT_SKIP: _fold_dropped(fold, eligible, ids)}}
+            for record, fold in zip(fold_records(folds, ids), folds, strict=True)]
+
+
+def recorded_folds(records: Sequence[dict], table: pd.DataFrame, eligible: np.ndarray, source: Path) -> list[Fold]:
+    """The folds of a ``folds.json``, each without the rows its ``skipped`` entry says were dropped."""
+    ids = table["segment_id"].astype(str).to_numpy()
+    folds = []
+    for record in records:
+        dropped = ((record.get("skipped") or {}).get(runs.SAME_TEXT_SKIP) or {}).get("segment_ids", [])
+        folds += folds_from_records([record], table, eligible & ~np.isin(ids, dropped), source)
+    return folds
 
 
 def prediction_rows(inputs: ModalityInputs, idx: np.ndarray, prediction: Prediction,
@@ -201,10 +273,12 @@ def run_record(
     split: str,
     fmt: str,
     folds_file: str | Path | None = None,
+    dedup_text: bool = False,
 ) -> dict:
     """Everything ``config.json`` holds: enough to rebuild the folds and the models of the run.
 
-    A folds file is recorded by path and by content (``fold_list``), so editing it stops a resume.
+    A folds file is recorded by path and by content (``fold_list``), so editing it stops a resume;
+    so does a change of ``dedup_text`` (other training rows).
     """
     return {
         "modality": modality,
@@ -216,6 +290,7 @@ def run_record(
         "val_fraction": VAL_FRACTION,
         "folds_file": None if folds_file is None else str(folds_file),
         "fold_list": None if folds_file is None else read_folds_file(folds_file),
+        "dedup_text": dedup_text,
         "artifacts": str(Path(artifacts.folder).resolve()),
         "artifacts_fingerprint": runs.artifacts_fingerprint(artifacts.manifest),
         "models_dir": str(models_dir),
@@ -245,6 +320,7 @@ def train_modality(
     progress: bool = True,
     final_model: bool = True,
     folds_file: str | Path | None = None,
+    dedup_text: bool = False,
 ) -> dict:
     """Cross-validate one modality into ``run_dir``, then train and save its final model.
 
@@ -252,6 +328,8 @@ def train_modality(
     the folds already finished (see ``runs.completed_folds``). ``final_model=False`` stops after
     the folds, for when only the out-of-fold scores are wanted (fusion, quick comparisons).
     ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds``/``test_sessions``.
+    ``dedup_text``: in each fold, leave out the training and validation rows whose transcript equals a
+    test row's (KEMDy19 scripted lines repeat across sessions); counted in ``folds.json`` and ``skipped``.
     """
     _check_choices(modality, split, fmt)
     artifacts_dir = Path(artifacts_dir)
@@ -259,11 +337,12 @@ def train_modality(
     artifacts = load_artifacts(artifacts_dir)
     inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
                                                      test_sessions=test_sessions, split=split, seed=config.seed,
-                                                     folds_file=folds_file)
+                                                     folds_file=folds_file, dedup_text=dedup_text)
     record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
-                        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file)
+                        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file,
+                        dedup_text=dedup_text)
     runs.start_or_resume(paths, record)
-    write_json(paths.folds, fold_records(folds, inputs.table["segment_id"].astype(str)))
+    write_json(paths.folds, fold_file_records(folds, eligible, inputs.table["segment_id"]))
     done = runs.completed_folds(paths)
     for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
         if fold.index not in done:
@@ -331,7 +410,7 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
     modality = record["modality"]
     inputs = modality_inputs(artifacts, modality)
     eligible, _ = trainable_rows(inputs, modality)
-    folds = folds_from_records(runs.read_run_json(paths.folds), inputs.table, eligible, paths.folds)
+    folds = recorded_folds(runs.read_run_json(paths.folds), inputs.table, eligible, paths.folds)
     blocks = []
     for fold in folds:
         model = load_model(paths.models, paths.fold_model_name(fold.index))

@@ -1,6 +1,7 @@
 import json
 import re
 
+import numpy as np
 import pytest
 from fake_runs import write_fake_runs
 
@@ -10,10 +11,12 @@ from emotion_classifier.reporting.report import (
     DIFFERENCES_TITLE,
     FOLDS_TITLE,
     SECTIONS,
+    SEEDS_TITLE,
     SYNTHETIC_WARNING,
     write_report,
 )
-from emotion_classifier.training.metrics import SCALAR_METRICS
+from emotion_classifier.training.metrics import SCALAR_METRICS, bootstrap_intervals, score_block
+from emotion_classifier.training.runs import read_oof
 
 MODELS = ("text", "speech", "bio", "fusion/soft_vote", "fusion/weighted_vote", "fusion/stacking")
 WARNING_START = SYNTHETIC_WARNING[:40]
@@ -177,3 +180,60 @@ def test_a_metrics_file_from_before_pooled_scores_is_rescored_from_its_predictio
                                                          if k not in ("pooled", "bootstrap")}))
     rows = _table(_section(write_report(tmp_path / "run").read_text(), SECTIONS[1]))
     assert all(" [" in row["macro-F1"] for row in rows) and len(rows) == 3
+
+
+def test_the_comparison_shows_improvised_rows_beside_all_rows(report):
+    run, md, _ = report
+    rows = _table(_section(md, SECTIONS[1]))
+    assert "Columns marked `(impro)`" in _section(md, SECTIONS[1])
+    for row in rows:
+        oof = read_oof(run / row["model"].replace("**", "").removesuffix(BEST_MARK) / "oof_predictions.csv")
+        impro = oof[oof["kind"] == "impro"]
+        scores, intervals = score_block(impro), bootstrap_intervals(impro)["ci95"]
+        assert row["n (impro)"] == str(scores["n"]) and 0 < scores["n"] < len(oof)
+        for metric, column in COLUMNS.items():
+            assert row[f"{column} (impro)"] == _pooled(scores[metric], intervals[metric])
+
+
+def test_scripted_rows_only_give_all_rows_only_and_say_why(tmp_path):
+    dirs = write_fake_runs(tmp_path / "run")
+    for folder in dirs.values():
+        oof = read_oof(folder / "oof_predictions.csv").assign(kind="script")
+        oof.to_csv(folder / "oof_predictions.csv", index=False)
+        (folder / "metrics.json").write_text(json.dumps({"modality": folder.name}))  # re-scored by the report
+    section = _section(write_report(tmp_path / "run").read_text(), SECTIONS[1])
+    assert "No improvised rows were scored" in section
+    assert not any("(impro)" in column for column in _table(section)[0])
+
+
+def test_rows_left_out_by_dedup_text_are_counted_per_fold(tmp_path):
+    dirs = write_fake_runs(tmp_path / "run")
+    metrics = json.loads((dirs["text"] / "metrics.json").read_text())
+    metrics["skipped"]["same_text_as_test"] = {"count": 5, "segment_ids": ["Sess01_script01_F001"],
+                                               "folds": [{"fold": 0, "count": 2}, {"fold": 1, "count": 3}]}
+    (dirs["text"] / "metrics.json").write_text(json.dumps(metrics))
+    md = write_report(tmp_path / "run").read_text()
+    assert "- text: 5 (fold 0: 2, fold 1: 3)" in _section(md, SECTIONS[1])
+    skipped = _section(md, SECTIONS[8])
+    assert "text (left out of training only) / same_text_as_test: 5" in skipped
+    assert "(not scored) / same_text_as_test" not in skipped
+
+
+def test_several_seeds_give_mean_and_sd_of_the_pooled_scores(tmp_path):
+    root = tmp_path / "run"
+    write_fake_runs(root)
+    write_fake_runs(root / "seeds" / "seed1", seed=1)
+    write_fake_runs(root / "seeds" / "seed7", seed=7)  # left by an earlier run with more seeds
+    (root / "pipeline.json").write_text(json.dumps({"seed": 0, "seeds": 2}))
+    section = _section(write_report(root).read_text(), SECTIONS[1]).split(f"### {SEEDS_TITLE}\n", 1)[1]
+    rows = _table(section)
+    assert [r["model"] for r in rows] == ["text", "speech", "bio"]
+    for row in rows:
+        pooled = [json.loads((folder / row["model"] / "metrics.json").read_text())["pooled"]
+                  for folder in (root, root / "seeds" / "seed1")]
+        assert row["seeds"] == "2"
+        for metric, column in COLUMNS.items():
+            values = np.array([p[metric] for p in pooled])
+            assert row[column] == f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
+    (root / "pipeline.json").write_text(json.dumps({"seed": 0, "seeds": 1}))
+    assert SEEDS_TITLE not in write_report(root).read_text()

@@ -280,6 +280,57 @@ def test_evaluate_reads_the_fold_rows_from_folds_json_and_refuses_rows_that_do_n
         train.evaluate_run(run.root)
 
 
+
+def _shared_transcripts(artifacts, run_dir, fits) -> list[set]:
+    """Per fold, the transcripts of the rows fitted on that equal a transcript of the fold's test sessions."""
+    table = load_artifacts(artifacts).table
+    texts = table["text"].fillna("").astype(str).str.strip().to_numpy()
+    sessions = table["session"].to_numpy()
+    folds = json.loads((run_dir / "folds.json").read_text())
+    shared = []
+    for fold, fit in zip(folds, fits, strict=False):
+        tested = set(texts[np.isin(sessions, fold["test_sessions"])]) - {""}
+        shared.append(set(texts[np.concatenate([fit["train"], fit["val"]])]) & tested)
+    return shared
+
+
+def test_dedup_text_leaves_no_test_transcript_in_training_and_counts_what_it_dropped(artifacts, tmp_path, stand_in):
+    model = stand_in(PriorModel)
+    _train(artifacts, tmp_path, run="plain", modality="text", final_model=False)
+    assert any(_shared_transcripts(artifacts, tmp_path / "plain" / "text", model.fits))  # scripted lines repeat
+    plain = json.loads((tmp_path / "plain" / "text" / "folds.json").read_text())
+    model.fits.clear()
+    metrics = _train(artifacts, tmp_path, run="dedup", modality="text", final_model=False, dedup_text=True)
+    run = tmp_path / "dedup" / "text"
+    assert not any(_shared_transcripts(artifacts, run, model.fits))
+    folds = json.loads((run / "folds.json").read_text())
+    for before, after in zip(plain, folds, strict=True):
+        dropped = after["skipped"]["same_text_as_test"]
+        assert before["skipped"]["same_text_as_test"]["count"] == 0
+        assert dropped["count"] == before["n_train"] + before["n_val"] - after["n_train"] - after["n_val"] > 0
+        assert after["test_segment_ids"] == before["test_segment_ids"]
+    entry = metrics["skipped"]["same_text_as_test"]
+    assert entry["folds"] == [{"fold": f["fold"], "count": f["skipped"]["same_text_as_test"]["count"]} for f in folds]
+    assert entry["count"] == sum(f["count"] for f in entry["folds"])
+    assert json.loads((run / "config.json").read_text())["dedup_text"] is True
+    assert train.evaluate_run(run)["matches_stored"]  # re-scoring reads the dropped rows from folds.json
+
+
+def test_dedup_text_drops_the_same_rows_for_every_modality(artifacts, tmp_path, stand_in):
+    stand_in(PriorModel)
+    dropped = {}
+    for modality in ("text", "bio"):
+        _train(artifacts, tmp_path, modality=modality, final_model=False, dedup_text=True)
+        folds = json.loads((tmp_path / "run" / modality / "folds.json").read_text())
+        dropped[modality] = [set(f["skipped"]["same_text_as_test"]["segment_ids"]) for f in folds]
+    inputs, text_rows = _eligible(artifacts, "text")
+    _, bio_rows = _eligible(artifacts, "bio")
+    both = set(inputs.table["segment_id"][text_rows & bio_rows])
+    assert any(dropped["bio"])
+    for text_ids, bio_ids in zip(dropped["text"], dropped["bio"], strict=True):
+        assert text_ids & both == bio_ids & both
+
+
 # ---- the real Keras estimators --------------------------------------------------------------------
 
 

@@ -140,21 +140,18 @@ def _person_samples(recordings, ids: Sequence[tuple[str, str]], whole_file: bool
     return frames, False
 
 
-def thin_normalisation(paths: Sequence[str], signal: str, counts: Mapping[str, int], whole: bool) -> list[dict]:
-    """Why one signal's person normalisation has too little of the person's signal ([] when it has
+def thin_normalisation(counts: Mapping[str, int], whole: bool) -> str:
+    """Why one signal's person normalisation has too little of the person's signal ('' when it has
     enough): an export without segment ids is normalised over the utterance itself (its `mean_pnorm` is
     0 and `sd_pnorm` 1 whatever the body did), and fewer than `MIN_NORMALISATION_SAMPLES` samples give
     an unsteady mean and sd."""
-    files = [str(p) for p in paths]
     if whole:
-        reason = ("no segment ids: normalised over the utterance itself, so its *_pnorm mean is 0 and sd 1; "
-                  "give the person's recording of the session")
-        return [{"files": files, "signal": signal, "reason": reason}]
+        return ("no segment ids: normalised over the utterance itself, so its *_pnorm mean is 0 and sd 1; "
+                "give the person's recording of the session")
     few = counts.get("normalised_on_few_samples", 0)
     if not few:
-        return []
-    reason = f"{few} segment(s) normalised on fewer than {MIN_NORMALISATION_SAMPLES} samples of the person's signal"
-    return [{"files": files, "signal": signal, "reason": reason}]
+        return ""
+    return f"{few} segment(s) normalised on fewer than {MIN_NORMALISATION_SAMPLES} samples of the person's signal"
 
 
 def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str, str]], corpus: str | None = None,
@@ -193,8 +190,9 @@ def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str
             features, counts = signal_features(frames, signal, canonical, rate, normalisation)
         tables.append(features)
         report["counts"][signal] = counts
-        if usable and normalisation != "none":
-            report["thin"] += thin_normalisation([r.path for r in usable], signal, counts, whole)
+        reason = thin_normalisation(counts, whole) if usable and normalisation != "none" else ""
+        if reason:
+            report["thin"].append({"files": [str(r.path) for r in usable], "signal": signal, "reason": reason})
     if not tables:
         return BioInput(pd.DataFrame(index=pd.Index(canonical, name="segment_id")), np.zeros(len(ids), bool), report)
     table = pd.concat(tables, axis=1)

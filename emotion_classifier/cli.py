@@ -76,7 +76,7 @@ def _given_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
 
 # Typed options that are settings: option dest -> SECTION.FIELD (emotion_classifier/settings.py).
 _PREPARE_SETTINGS = {name: f"prepare.{name}" for name in (
-    "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "jobs", "strict")}
+    "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "bio_normalisation", "jobs", "strict")}
 _FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", "folds_file": "run.folds_file",
                   "dedup_text": "run.dedup_text"}
 _RUN_SETTINGS = {
@@ -173,6 +173,9 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-mfcc", type=int, default=40, help="MFCC coefficients (default: %(default)s)")
     p.add_argument("--log-mel", action="store_true", help="also store the 64-band log-mel spectrogram")
     p.add_argument("--deltas", action="store_true", help="also store the deltas of the audio features")
+    p.add_argument("--bio-normalisation", choices=["session", "past", "none"], default="session",
+                   help="whose samples z-score the *_pnorm bio features: the person's whole session (default), "
+                        "only the signal up to each segment's end (what a live system has), or none")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")

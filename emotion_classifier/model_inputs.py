@@ -126,15 +126,18 @@ def speech_frames(recording: Recording, spec: InputSpec) -> tuple:
     return (None, found.reason) if found.reason else (found.frames, "")
 
 
-def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequence[str],
-                     names: Sequence[str]) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequence[str], names: Sequence[str],
+                     normalisation: str = "session") -> tuple[np.ndarray, list[str]]:  # fmt: skip
     """Rows of the bio model's features (NaN where not computable) for segments of one person's files
     (signal -> a path or the person's paths), and per segment why it is unusable ('' if usable).
 
     `features.inputs.bio_input` makes them, as it makes `prepare`'s: a file whose samples carry segment
     ids (the corpus layout) gives each segment its own samples, and the person normalisation (and the
     skin-conductance responses) use every file given; a plain export without ids is taken as one
-    recording of the utterance. Each file is read once for all the segments asked.
+    recording of the utterance. Each file is read once for all the segments asked. ``normalisation`` is
+    the model's (its artifacts' `bio_normalisation`); when a signal has too little of the person's
+    signal to normalise by (an export without ids, or fewer than `MIN_NORMALISATION_SAMPLES` samples),
+    a `UserWarning` names its files: `*_pnorm` values of 0 and 1 would otherwise pass unnoticed.
     """
     n = len(segment_ids)
     if not files:
@@ -145,12 +148,15 @@ def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequ
             raise InputError(f"{signal} file not found", path)
     unique = list(dict.fromkeys(segment_ids))
     try:
-        found = bio_input(paths, [(sid, sid) for sid in unique], whole_file=True)
+        found = bio_input(paths, [(sid, sid) for sid in unique], whole_file=True, normalisation=normalisation)
     except ValueError as exc:  # a signal the file's corpus has no files of
         raise InputError(str(exc)) from None
     for item in found.report["unusable"]:
         warnings.warn(f"{item['file']}: {item['reason']}; its features are left empty, as prepare leaves them",
                       stacklevel=2)  # fmt: skip
+    for item in found.report["thin"]:
+        warnings.warn(f"{', '.join(item['files'])}: {item['signal']} {item['reason']} ({normalisation} "
+                      "normalisation); its *_pnorm features say little", stacklevel=2)  # fmt: skip
     rows = found.features.reindex(columns=list(names)).loc[list(segment_ids)].to_numpy(dtype=float)
     has_bio = dict(zip(unique, found.has_bio, strict=True))
     return rows, ["" if has_bio[sid] else f"no samples of segment {sid!r} in the bio files" for sid in segment_ids]
@@ -165,7 +171,8 @@ def read_bio(recordings: Sequence[Recording], spec: InputSpec) -> list:
     found = {}
     for files, members in groups.items():
         try:
-            rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members], spec.feature_names)
+            rows, reasons = bio_feature_rows(dict(files), [recordings[i].name for i in members], spec.feature_names,
+                                             spec.bio_normalisation)  # fmt: skip
         except InputError as exc:
             found.update(dict.fromkeys(members, exc))
             continue

@@ -10,6 +10,7 @@ dialogue, so its prediction must equal the evaluation path exactly for a dialogu
 import dataclasses
 import json
 import shutil
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from emotion_classifier.fusion.prediction_choice import (
     save_fusion_weights,
 )
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.model_inputs import bio_feature_rows
+from emotion_classifier.model_inputs import Recording, bio_feature_rows, read_inputs
 from emotion_classifier.pipeline import PipelineConfig, record_prediction_fusion
 from emotion_classifier.predict import EmotionClassifier
 from emotion_classifier.registry import modality_names
@@ -264,7 +265,8 @@ def test_bio_files_with_and_without_segment_ids(trained, tmp_path):
     values = np.linspace(0.2, 0.8, 40)
     untagged = tmp_path / "export.csv"  # value, elapsed seconds, clock: no segment column at all
     untagged.write_text("".join(f"{v},{k / 4},10:00:{k // 4:02d}.000\n" for k, v in enumerate(values)))
-    rows, reasons = bio_feature_rows({"EDA": str(untagged)}, ["anything"], names)
+    with pytest.warns(UserWarning, match=r"export\.csv: EDA no segment ids: normalised over the utterance itself"):
+        rows, reasons = bio_feature_rows({"EDA": str(untagged)}, ["anything"], names)
     assert reasons == [""] and rows[0, 1] == len(values) and rows[0, 0] == pytest.approx(values.mean())
     assert np.isnan(rows[0, 2])  # no TEMP file given
     i = _complete_rows(artifacts, inputs)[0]
@@ -274,6 +276,44 @@ def test_bio_files_with_and_without_segment_ids(trained, tmp_path):
     expected = inputs["bio"].x[i, inputs["bio"].feature_names.index("eda_mean")]
     assert rows[0, 0] == pytest.approx(expected) and reasons[0] == ""
     assert "Sess99_impro01_F001" in reasons[1] and rows[1, 1] == 0
+
+
+def test_too_little_of_the_persons_signal_to_normalise_is_warned_about(tmp_path):
+    untagged = tmp_path / "export.csv"  # one utterance, no segment ids: its *_pnorm would be 0 and 1
+    untagged.write_text("".join(f"{0.2 + k / 100},{k / 4},10:00:00.000\n" for k in range(300)))
+    names = ["eda_mean_pnorm", "eda_sd_pnorm"]
+    with pytest.warns(UserWarning, match=r"export\.csv: EDA no segment ids.*\(past normalisation\)"):
+        rows, _ = bio_feature_rows({"EDA": str(untagged)}, ["x"], names, "past")
+    assert rows[0] == pytest.approx([0.0, 1.0])  # what the warning is about
+    tagged = tmp_path / "Sess01F.csv"  # a corpus layout, but only ten samples of the person
+    tagged.write_text("".join(f"{0.2 + k / 100},{k / 4},10:00:00.000,Sess01_impro01_F001\n" for k in range(10)))
+    with pytest.warns(UserWarning, match=r"Sess01F\.csv: EDA 1 segment\(s\) normalised on fewer than 240 samples"):
+        bio_feature_rows({"EDA": str(tagged)}, ["Sess01_impro01_F001"], names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # nothing to normalise, nothing to warn about
+        rows, _ = bio_feature_rows({"EDA": str(untagged)}, ["x"], ["eda_mean", "eda_n"], "none")
+    assert rows[0, 1] == 300
+
+
+def test_a_model_trained_under_past_normalisation_reads_bio_files_that_way(trained, tmp_path):
+    artifacts, inputs, models = trained
+    folder = shutil.copytree(models, tmp_path / "models")
+    sidecar = json.loads((folder / "bio.json").read_text())
+    sidecar["preprocessing"]["bio_normalisation"] = "past"  # as if prepared with --bio-normalisation past
+    (folder / "bio.json").write_text(json.dumps(sidecar))
+    [spec] = EmotionClassifier.load(folder).specs["bio"].values()
+    assert spec.bio_normalisation == "past"
+    i = _complete_rows(artifacts, inputs)[-1]
+    files = {"EDA": _files(artifacts, i)["eda"], "TEMP": _files(artifacts, i)["temp"]}
+    sid = artifacts.table.iloc[i]["segment_id"]
+    [(row, reason)] = read_inputs(spec, [Recording(eda=files["EDA"], temp=files["TEMP"], segment_id=sid)])
+    past, _ = bio_feature_rows(files, [sid], spec.feature_names, "past")
+    session, _ = bio_feature_rows(files, [sid], spec.feature_names)
+    names = np.array(spec.feature_names)
+    assert reason == "" and np.array_equal(row, past[0], equal_nan=True)
+    level = np.char.endswith(names, "_pnorm")
+    assert not np.allclose(row[level], session[0][level], equal_nan=True)
+    np.testing.assert_array_equal(row[~level], session[0][~level])
 
 
 def test_a_bio_file_without_a_signal_column_is_warned_about(tmp_path):

@@ -29,7 +29,7 @@ from emotion_classifier.settings import (
 
 CHOICES = {"view": "listener", "ties": "vote", "tokenizer": "kiwi", "stopwords": "builtin", "balance": "smote",
            "text_encoder": "lstm", "speech_model": "pooled", "sample_corpus": "kemdy20",
-           "modalities": ("text", "bio"), "fusion_methods": ("stacking",)}
+           "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past"}
 
 
 def other_value(name: str, hint, default):
@@ -127,6 +127,8 @@ def test_train_and_prepare_read_their_sections_and_the_fold_settings(tmp_path, c
     assert captured["train_kwargs"]["folds_file"] == Path("g.json")
     assert main(["prepare", "--config", str(path), "--log-mel", "--set", "prepare.chunk_size=8"]) == 0
     assert (captured["prepare"].n_mfcc, captured["prepare"].log_mel, captured["prepare"].chunk_size) == (13, True, 8)
+    assert main(["prepare", "--config", str(path), "--bio-normalisation", "none"]) == 0
+    assert captured["prepare"].bio_normalisation == "none" and captured["prepare"].n_mfcc == 13
 
 
 @pytest.mark.parametrize(("section", "name", "value"), every_field(), ids=lambda v: str(v))
@@ -169,7 +171,9 @@ def test_bad_set_options_are_refused_naming_the_key(captured, capsys):
     for argv, key in ((["run", "--set", "train.units=12x"], "--set: train.units: expected an integer"),
                       (["run", "--set", "units=3"], "expected SECTION.FIELD=VALUE"),
                       (train_argv("--set", "run.seed=3"), "--set: run: not a section of settings here"),
-                      (["prepare", "--set", "prepare.jobs=0"], "--set: prepare: jobs must be a non-zero integer")):
+                      (["prepare", "--set", "prepare.jobs=0"], "--set: prepare: jobs must be a non-zero integer"),
+                      (["prepare", "--set", "prepare.bio_normalisation=future"],
+                       "--set: prepare: bio_normalisation must be one of")):
         assert main(argv) == 2, argv
         assert key in capsys.readouterr().err
     assert not captured

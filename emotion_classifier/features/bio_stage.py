@@ -36,14 +36,17 @@ from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
 
 
-def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str) -> ChunkResult:
+def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str,
+                 normalisation: str = "session") -> ChunkResult:  # fmt: skip
     """Features of one speaker's segments (`ids`: canonical id, id as written) from their own files
-    (`bio_input`, every signal of the corpus: one without files gives NaN features).
+    (`bio_input`, every signal of the corpus: one without files gives NaN features), person-normalised
+    as `normalisation` says.
 
     A signal whose files hold no usable signal column (KEMDy19 ECG with time columns only)
     contributes NaN features and is reported as unused.
     """
-    found = bio_input({signal: files.get(signal, []) for signal in BIO_SIGNALS[corpus]}, ids, corpus)
+    signal_files = {signal: files.get(signal, []) for signal in BIO_SIGNALS[corpus]}
+    found = bio_input(signal_files, ids, corpus, normalisation=normalisation)
     report = {key: found.report[key] for key in ("problems", "notes", "counts", "signals_used")}
     return {
         "features": found.features.to_numpy(dtype=np.float64),
@@ -84,16 +87,24 @@ def _skipped(row: pd.Series, row_files: pd.Series) -> dict:
     return skipped_item(row["segment_id"], found[0], "no bio samples carry this segment id in the speaker's files")
 
 
+def _key_settings(corpus: str, normalisation: str) -> list:
+    """What the bio stage's cache keys are built from. The default normalisation adds nothing, so
+    artifacts (and the runs whose fingerprint holds this key) made before it was a setting stay valid."""
+    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2]
+    return base if normalisation == PrepareConfig.bio_normalisation else [*base, {"normalisation": normalisation}]
+
+
 def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:
     """Bio features per segment (cached per speaker); segments without samples are marked, not dropped."""
     corpus = table.attrs["corpus"]
     signals = BIO_SIGNALS[corpus]
     files = owner_files(table, Path(table.attrs["root"])) if len(table) else pd.DataFrame(columns=signals)
-    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2]
+    normalisation = config.bio_normalisation
+    base = _key_settings(corpus, normalisation)
     units = _units(table, files)
     chunks = [
         Chunk(stable_hash([base, {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}, ids]),
-              (unit_files, ids, corpus))
+              (unit_files, ids, corpus, normalisation))
         for _, unit_files, ids in units
     ]  # fmt: skip
     key = stage_key(base, table, chunks)
@@ -103,7 +114,7 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
         return reused
     run = context.run("bio", person_chunk, chunks)
     report = _merge_reports([json.loads(str(r["report"])) for r in run.results], signals)
-    names = [n for s in report["signals_used"] for n in feature_names(s)]
+    names = [n for s in report["signals_used"] for n in feature_names(s, normalisation)]
     per_unit = [
         pd.DataFrame(r["features"], columns=r["feature_names"], index=[c for c, _ in ids]).assign(has_bio=r["has_bio"])
         for r, (_, _, ids) in zip(run.results, units, strict=True)
@@ -117,7 +128,8 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     section = {
         "key": key,
         "artifact": BIO,
-        "settings": {"signals": list(signals), "neurokit2": NEUROKIT2, "feature_names": names},
+        "settings": {"signals": list(signals), "neurokit2": NEUROKIT2, "normalisation": normalisation,
+                     "feature_names": names},
         "counts": {"segments": len(table), "with_bio": int(available.sum()), "skipped": len(skipped),
                    "speakers": len(units), "files": len(inputs), "per_signal": report["counts"]},
         "signals_used": report["signals_used"],

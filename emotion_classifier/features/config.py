@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from emotion_classifier.features.audio import AudioSettings
+from emotion_classifier.features.bio import NORMALISATIONS
 from emotion_classifier.features.tokenizers import TOKENIZERS
 from emotion_classifier.labels import TIE_POLICIES
 
@@ -21,6 +22,9 @@ class PrepareConfig:
 
     `stopwords`: None keeps every token, 'builtin' drops a small list of particles, anything
     else is a stop-word file. `chunk_size`: segments per cached chunk (what survives an interruption).
+    `bio_normalisation`: whose samples z-score the `*_pnorm` bio features: ``session`` (the person's
+    whole session, future included: the default, as before), ``past`` (only the person's signal up to
+    the segment's end: what a live system has) or ``none`` (no `*_pnorm` columns); see `features.bio`.
     """
 
     view: str = "speaker"
@@ -34,6 +38,7 @@ class PrepareConfig:
     n_mels: int = AudioSettings.n_mels
     log_mel: bool = AudioSettings.log_mel
     deltas: bool = AudioSettings.deltas
+    bio_normalisation: str = NORMALISATIONS[0]
     jobs: int | None = None
     strict: bool = False
     chunk_size: int = 64
@@ -43,6 +48,7 @@ class PrepareConfig:
             ("view", self.view, VIEWS),
             ("ties", self.ties, TIE_POLICIES),
             ("tokenizer", self.tokenizer, TOKENIZERS),
+            ("bio_normalisation", self.bio_normalisation, NORMALISATIONS),
         ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")

@@ -22,7 +22,7 @@ from threadpoolctl import ThreadpoolController
 from emotion_classifier.datasets import read_bio_file
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
-from emotion_classifier.features.bio import PREFIXES, signal_features
+from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import tokenize
 
 TEXT_EMPTY = "transcript empty after cleaning"
@@ -47,6 +47,7 @@ class InputSpec:
     sentence: bool = False
     audio: AudioSettings | None = None
     feature_names: tuple[str, ...] = ()
+    bio_normalisation: str = "session"
 
 
 # -- text -------------------------------------------------------------------------------------------
@@ -109,8 +110,9 @@ class BioInput:
     ``features``: one row per segment asked (index: the canonical ids), the feature columns of every
     signal asked (NaN where not computable); ``has_bio``: some signal had samples of the segment;
     ``report``: ``problems`` (malformed lines, with their ``signal``), ``notes`` (layouts detected),
-    ``counts`` (per signal: what fell short), ``signals_used`` (signals with a usable file) and
-    ``unusable`` (``{file, signal, reason}`` of each file without a signal column).
+    ``counts`` (per signal: what fell short), ``signals_used`` (signals with a usable file),
+    ``unusable`` (``{file, signal, reason}`` of each file without a signal column) and ``thin``
+    (``{files, signal, reason}`` of each signal with too little of the person's signal to normalise by).
     """
 
     features: pd.DataFrame
@@ -138,22 +140,40 @@ def _person_samples(recordings, ids: Sequence[tuple[str, str]], whole_file: bool
     return frames, False
 
 
+def thin_normalisation(counts: Mapping[str, int], whole: bool) -> str:
+    """Why one signal's person normalisation has too little of the person's signal ('' when it has
+    enough): an export without segment ids is normalised over the utterance itself (its `mean_pnorm` is
+    0 and `sd_pnorm` 1 whatever the body did), and fewer than `MIN_NORMALISATION_SAMPLES` samples give
+    an unsteady mean and sd."""
+    if whole:
+        return ("no segment ids: normalised over the utterance itself, so its *_pnorm mean is 0 and sd 1; "
+                "give the person's recording of the session")
+    few = counts.get("normalised_on_few_samples", 0)
+    if not few:
+        return ""
+    return f"{few} segment(s) normalised on fewer than {MIN_NORMALISATION_SAMPLES} samples of the person's signal"
+
+
 def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str, str]], corpus: str | None = None,
-              *, whole_file: bool = False) -> BioInput:  # fmt: skip
+              *, whole_file: bool = False, normalisation: str = "session") -> BioInput:  # fmt: skip
     """Features of one person's segments from that person's own files.
 
     ``files``: signal -> the person's files of it (all of them: the person normalisation, `*_pnorm`,
-    and the skin-conductance responses use every sample of every file given, so `prepare` gives all of
+    and the skin-conductance responses use the samples of every file given, so `prepare` gives all of
     a speaker's files of the session and a prediction should give the same to get the same numbers);
-    a signal with no file gives NaN features. ``ids``: (canonical id, id as written in the files).
+    they are taken in sorted path order, which is chronological for the corpus names (``past``
+    normalisation counts earlier files as the person's past), so both paths see one order.
+    A signal with no file gives NaN features. ``ids``: (canonical id, id as written in the files).
     ``corpus`` is sniffed from each file when None. ``whole_file``: a signal whose files carry no
     segment id at all is one recording of the segment(s) asked (a plain export of an utterance; its
     normalisation then has only the utterance itself), which a corpus file never is.
+    ``normalisation``: whose samples give the `*_pnorm` statistics (`features.bio.NORMALISATIONS`).
     """
     canonical = [c for c, _ in ids]
-    tables, report = [], {"problems": [], "notes": [], "counts": {}, "signals_used": [], "unusable": []}
+    tables = []
+    report = {"problems": [], "notes": [], "counts": {}, "signals_used": [], "unusable": [], "thin": []}
     for signal, paths in files.items():
-        recordings = [read_bio_file(path, signal, corpus) for path in paths]
+        recordings = [read_bio_file(path, signal, corpus) for path in sorted(paths, key=str)]
         report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
         report["notes"] += [r.layout_note for r in recordings if r.layout_note]
         report["unusable"] += [{"file": r.path, "signal": signal, "reason": unusable_reason(r)}
@@ -164,12 +184,15 @@ def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str
         rate = usable[0].sampling_rate if usable else None
         frames, whole = _person_samples(usable, ids, whole_file)
         if whole:
-            features, counts = signal_features(frames, signal, [WHOLE_RECORDING], rate)
+            features, counts = signal_features(frames, signal, [WHOLE_RECORDING], rate, normalisation)
             features = features.loc[[WHOLE_RECORDING] * len(canonical)].set_axis(pd.Index(canonical, name="segment_id"))
         else:
-            features, counts = signal_features(frames, signal, canonical, rate)
+            features, counts = signal_features(frames, signal, canonical, rate, normalisation)
         tables.append(features)
         report["counts"][signal] = counts
+        reason = thin_normalisation(counts, whole) if usable and normalisation != "none" else ""
+        if reason:
+            report["thin"].append({"files": [str(r.path) for r in usable], "signal": signal, "reason": reason})
     if not tables:
         return BioInput(pd.DataFrame(index=pd.Index(canonical, name="segment_id")), np.zeros(len(ids), bool), report)
     table = pd.concat(tables, axis=1)

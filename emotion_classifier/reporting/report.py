@@ -125,6 +125,7 @@ def header(contents: RunContents, synthetic: bool) -> list[Block]:
         "sessions scored": _sessions_text(sessions_scored(contents)),
         "view": find_value(manifest, ("view",)) or "unknown",
         "tie policy": find_value(manifest, ("ties", "tie_policy")) or "unknown",
+        "bio normalisation": find_value(manifest, ("bio_normalisation",)) or ("session" if manifest else "unknown"),
         "seed": ", ".join(seeds) or "unknown",
         "artifacts manifest": str(contents.manifest_path or "not recorded"),
         "report written": datetime.now().isoformat(timespec="seconds"),

@@ -266,7 +266,8 @@ class ModalityModel:
     def input_spec(self, preprocessing: PrepareConfig, feature_names: Sequence[str]) -> InputSpec:
         """How prediction reads this modality from a new recording, as ``preprocessing`` (the artifacts'
         settings) made the training rows; ``feature_names`` are the model's input columns in order."""
-        return InputSpec(self.modality, feature_names=tuple(feature_names))
+        return InputSpec(self.modality, feature_names=tuple(feature_names),
+                         bio_normalisation=preprocessing.bio_normalisation)  # fmt: skip
 
     def input_specs(self, preprocessing: PrepareConfig) -> dict[str, InputSpec]:
         """The `InputSpec` of each modality this fitted model reads (a joint network reads several)."""

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion_classifier.features.bio import feature_names, hrv, signal_features
+from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, feature_names, hrv, signal_features
 
 
 def _samples(times, values, ids):
@@ -97,3 +97,69 @@ def test_no_recording_at_all_gives_nan_features():
     features, counts = signal_features([], "EDA", ["X"], 4.0)
     assert features.loc["X", "eda_n"] == 0 and np.isnan(features.loc["X", "eda_mean"])
     assert counts["no_samples"] == 1
+
+
+PNORM = [f"temp_{s}_pnorm" for s in ("mean", "sd", "min", "max", "slope", "first", "last")]
+
+
+def test_past_normalisation_uses_the_persons_samples_up_to_the_segments_end():
+    features, _ = signal_features([_temp_file()], "TEMP", ["A", "B"], 4.0, normalisation="past")
+    # A ends at 1.75 s: the samples up to then (times 0, 0.25, 0.5, 1 ... 1.75) are 3, 3, 3, 1, 2, 3, 6
+    past_sd = math.sqrt(14 / 6)
+    assert features.loc["A", "temp_mean_pnorm"] == pytest.approx(0.0)
+    assert features.loc["A", "temp_max_pnorm"] == pytest.approx(3 / past_sd)
+    assert features.loc["A", "temp_sd_pnorm"] == pytest.approx(math.sqrt(14 / 3) / past_sd)
+    # B (3 s) sees eight samples, mean 3, squared deviations 4 + 1 + 9 as before
+    assert features.loc["B", "temp_min_pnorm"] == pytest.approx(0.0)
+    assert np.isnan(features.loc["B", "temp_sd_pnorm"])  # one sample of its own: no sd
+
+
+def test_changing_only_the_samples_after_a_segment_moves_its_session_values_but_not_its_past_ones():
+    changed = _temp_file()
+    later = changed["time"] > 1.75  # after A's last sample
+    changed.loc[later, "value"] = [40.0, -7.0, 12.0]
+
+    def normalised(frame, normalisation):
+        return signal_features([frame], "TEMP", ["A"], 4.0, normalisation=normalisation)[0].loc["A", PNORM]
+
+    pd.testing.assert_series_equal(normalised(changed, "past"), normalised(_temp_file(), "past"))
+    assert (normalised(changed, "session") != normalised(_temp_file(), "session")).all()
+
+
+def test_past_normalisation_takes_earlier_files_whole_and_later_files_not_at_all():
+    first, second = _temp_file(), _temp_file()
+    second["value"] += 10.0
+    second["segment_id"] = second["segment_id"].replace({"A": "A2"})
+    alone, _ = signal_features([first], "TEMP", ["A"], 4.0, normalisation="past")
+    both, _ = signal_features([first, second], "TEMP", ["A", "A2"], 4.0, normalisation="past")
+    pd.testing.assert_series_equal(both.loc["A", PNORM], alone.loc["A", PNORM])
+    # A2 (second file, at 1.75 s) sees all ten samples of the first file and seven of its own
+    level = np.r_[_temp_file()["value"], _temp_file()["value"][_temp_file()["time"] <= 1.75] + 10.0]
+    expected = (13.0 - level.mean()) / np.std(level, ddof=1)
+    assert both.loc["A2", "temp_mean_pnorm"] == pytest.approx(expected)
+
+
+def test_samples_at_the_segments_last_time_count_as_its_past():
+    frame = _samples([0.0, 1.0, 1.0, 2.0], [1.0, 2.0, 5.0, 9.0], ["", "S", "", ""])
+    features, _ = signal_features([frame], "TEMP", ["S"], 4.0, normalisation="past")
+    assert features.loc["S", "temp_mean_pnorm"] == pytest.approx((2 - 8 / 3) / np.std([1, 2, 5], ddof=1))
+
+
+def test_no_normalisation_gives_no_pnorm_columns():
+    features, counts = signal_features([_temp_file()], "TEMP", ["A"], 4.0, normalisation="none")
+    assert list(features.columns) == feature_names("TEMP", "none")
+    assert not [c for c in features.columns if c.endswith("_pnorm")] and "temp_mean" in features
+    assert "normalised_on_few_samples" not in counts
+    with pytest.raises(ValueError, match="normalisation"):
+        signal_features([_temp_file()], "TEMP", ["A"], 4.0, normalisation="future")
+
+
+def test_segments_normalised_on_few_samples_are_counted():
+    long = _samples(np.arange(MIN_NORMALISATION_SAMPLES) / 4, np.ones(MIN_NORMALISATION_SAMPLES), "")
+    long.loc[[0, 1], "segment_id"] = "EARLY"
+    long.loc[[MIN_NORMALISATION_SAMPLES - 1], "segment_id"] = "LATE"
+    _, past = signal_features([long], "TEMP", ["EARLY", "LATE", "ABSENT"], 4.0, normalisation="past")
+    _, session = signal_features([long], "TEMP", ["EARLY", "LATE", "ABSENT"], 4.0)
+    assert past["normalised_on_few_samples"] == 1 and session["normalised_on_few_samples"] == 0
+    _, short = signal_features([_temp_file()], "TEMP", ["A", "B", "ABSENT"], 4.0)
+    assert short["normalised_on_few_samples"] == 2  # segments without samples are not counted

@@ -9,6 +9,7 @@ settings, and every token list, frame array and bio row must equal the artifacts
 from dataclasses import fields
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from emotion_classifier.datasets import bio_files_for
@@ -56,7 +57,7 @@ def _specs(artifacts) -> dict[str, InputSpec]:
     return {
         "text": InputSpec("text", tokenizer=config.tokenizer, stopwords=config.stopwords),
         "speech": InputSpec("speech", audio=config.audio_settings()),
-        "bio": InputSpec("bio", feature_names=bio_names),
+        "bio": InputSpec("bio", feature_names=bio_names, bio_normalisation=config.bio_normalisation),
     }
 
 
@@ -89,6 +90,19 @@ def test_kemdy19_segments_get_the_artifacts_inputs_through_prediction(prepared19
 def test_kemdy20_normalisation_uses_all_the_speakers_conversations_in_both_paths(prepared20):
     recordings = _check_prediction_inputs_equal_the_artifacts(prepared20)
     assert max(len(r.bio_files()["EDA"]) for r in recordings if r.eda) == 2
+
+
+@pytest.mark.filterwarnings("ignore:.*fewer than .* samples:UserWarning")  # early segments have little past
+def test_past_normalisation_gives_the_artifacts_rows_through_prediction(prepared20, tmp_path):
+    folder = prepare(load_artifacts(prepared20).manifest["root"], tmp_path / "past", bio_normalisation="past",
+                     jobs=1, progress=False)  # fmt: skip
+    _check_prediction_inputs_equal_the_artifacts(folder)
+    past, session = load_artifacts(folder).bio, load_artifacts(prepared20).bio
+    assert list(past.columns) == list(session.columns)
+    level = [c for c in past.columns if c.endswith("_pnorm")]
+    plain = [c for c in past.columns if c not in level]
+    pd.testing.assert_frame_equal(past[plain], session[plain])  # only the normalisation differs
+    assert not np.allclose(past[level], session[level], equal_nan=True)
 
 
 def test_text_skip_reasons():

@@ -79,6 +79,26 @@ def test_changing_an_audio_setting_recomputes_only_the_audio(corpus19, artifacts
     assert load_artifacts(artifacts_copy).audio[0].shape[1] == 40
 
 
+def test_changing_the_bio_normalisation_recomputes_only_the_bio(corpus19, artifacts_copy):
+    before, key = _mtimes(artifacts_copy), load_artifacts(artifacts_copy).manifest["stages"]["bio"]["key"]
+    prepare(corpus19.root, artifacts_copy, bio_normalisation="past", jobs=1, progress=False)
+    after, art = _mtimes(artifacts_copy), load_artifacts(artifacts_copy)
+    assert after[BIO] != before[BIO]
+    assert {k: after[k] for k in (SEGMENTS, TOKENS, AUDIO)} == {k: before[k] for k in (SEGMENTS, TOKENS, AUDIO)}
+    cache = _cache(artifacts_copy)
+    assert cache["bio"]["computed"] > 0 and cache["bio"]["hits"] == 0
+    assert cache["text"] == cache["audio"] == {"reused_artifact": True}
+    assert art.manifest["config"]["bio_normalisation"] == "past"
+    assert art.manifest["stages"]["bio"]["settings"]["normalisation"] == "past"
+    assert art.manifest["stages"]["bio"]["key"] != key
+    prepare(corpus19.root, artifacts_copy, bio_normalisation="none", jobs=1, progress=False)
+    assert not [c for c in load_artifacts(artifacts_copy).bio.columns if c.endswith("_pnorm")]
+    # back to the default: every chunk of the first run is in the cache, and the key is the first run's
+    prepare(corpus19.root, artifacts_copy, jobs=1, progress=False)
+    assert _cache(artifacts_copy)["bio"]["computed"] == 0 and _cache(artifacts_copy)["bio"]["hits"] > 0
+    assert load_artifacts(artifacts_copy).manifest["stages"]["bio"]["key"] == key
+
+
 def test_a_changed_wav_recomputes_only_its_chunk(corpus_copy, tmp_path):
     out = prepare(corpus_copy, tmp_path / "a", chunk_size=16, jobs=1, progress=False)
     n_chunks = _cache(out)["audio"]["computed"]

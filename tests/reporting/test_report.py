@@ -154,6 +154,18 @@ def test_the_synthetic_warning_appears_only_for_synthetic_data(report, tmp_path)
     assert WARNING_START not in write_report(run, synthetic=False).read_text()
 
 
+def test_the_header_says_which_bio_normalisation_made_the_features(report, tmp_path):
+    facts = {r[""]: r["value"] for r in _table(_section(report[1], SECTIONS[0]))}
+    assert facts["bio normalisation"] == "session"  # a manifest from before the setting: the only one there was
+    run, _ = _run(tmp_path / "past", synthetic=False)
+    path = tmp_path / "past" / "artifacts" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["config"]["bio_normalisation"] = "past"
+    path.write_text(json.dumps(manifest))
+    facts = {r[""]: r["value"] for r in _table(_section(write_report(run).read_text(), SECTIONS[0]))}
+    assert facts["bio normalisation"] == "past"
+
+
 def test_absent_inputs_are_said_not_fatal(tmp_path):
     dirs = write_fake_runs(tmp_path / "run")
     for history in (dirs["text"]).glob("history_fold*.csv"):

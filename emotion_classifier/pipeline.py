@@ -54,7 +54,7 @@ def model_names(config: PipelineConfig) -> list[str]:
 
 def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -> Path | None:
     """Write ``models_dir/fusion.json``: of the fusions prediction can apply, the one this run scored
-    best, so that ``emotion predict`` uses what the report shows to work.
+    best on its validation sessions (never on test rows, which stay an honest estimate of the choice).
 
     Without any scored fusion (None returned) a ``fusion.json`` left there by an earlier run is
     removed: it described the models this run has just replaced.
@@ -69,7 +69,7 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
         if stale.is_file():
             stale.unlink()
             _log(f"removed {stale} (an earlier run's choice)")
-        _log("no fusion was scored: prediction averages the models with equal weights")
+        _log("no fusion has validation predictions: prediction averages the models with equal weights")
         return None
     path = save_fusion_weights(config.models_dir, **choice)
     _log(f"{path}: {choice['reason']}")

@@ -52,6 +52,15 @@ def model_names(config: PipelineConfig) -> list[str]:
     return names
 
 
+def refuse_untrainable(config: PipelineConfig) -> None:
+    """Settings a model cannot train with stop the run before anything is prepared or trained (an
+    `InputError` naming what works instead), rather than when training reaches that model."""
+    from emotion_classifier.training.estimators import TrainConfig, check_trainable
+
+    for name in model_names(config):
+        check_trainable(name, TrainConfig(seed=config.seed, **config.train_settings))
+
+
 def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -> Path | None:
     """Write ``models_dir/fusion.json``: of the fusions prediction can apply, the one this run scored
     best on its validation sessions (never on test rows, which stay an honest estimate of the choice).
@@ -86,6 +95,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     from emotion_classifier.training.train import train_modality
 
     config = config or PipelineConfig()
+    refuse_untrainable(config)
     root = config.run_root
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")

@@ -254,8 +254,17 @@ class ModalityModel:
     function for every size keeps a batch after single recordings from tracing again. The outputs
     equal ``predict``'s (tests/test_predict.py)."""
 
+    fixed_length_setting: ClassVar[str] = ""
+    """The setting that makes this modality's rows fixed-length vectors ('' when none does or every
+    setting does): what a refusal of SMOTE suggests instead."""
+
     def __init__(self, config: TrainConfig | None = None):
         self.config = config or TrainConfig()
+
+    def fixed_length_inputs(self) -> bool:
+        """Whether this configuration feeds the network one fixed-length vector per row, the only input
+        SMOTE can interpolate (a padded token-id or frame sequence interpolated is neither)."""
+        return False
 
     # -- what a modality defines --------------------------------------------------------------
     @classmethod
@@ -519,6 +528,10 @@ class TextModel(ModalityModel):
 
     modality = "text"
     dialogue_context = True
+    fixed_length_setting = "text_encoder=sentence"
+
+    def fixed_length_inputs(self) -> bool:
+        return self.config.text_encoder == "sentence"
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
@@ -556,6 +569,10 @@ class SpeechModel(ModalityModel):
 
     modality = "speech"
     dialogue_context = True
+    fixed_length_setting = "speech_model=pooled"
+
+    def fixed_length_inputs(self) -> bool:
+        return self.config.speech_model == "pooled"
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
@@ -592,6 +609,9 @@ class BioModel(ModalityModel):
 
     modality = "bio"
 
+    def fixed_length_inputs(self) -> bool:
+        return True
+
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
         table = artifacts.table.reset_index(drop=True)
@@ -614,6 +634,23 @@ class BioModel(ModalityModel):
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
     """The unfitted estimator of a registered modality or joint network (``registry``)."""
     return estimator_class(modality)(config)
+
+
+def check_trainable(modality: str, config: TrainConfig) -> None:
+    """Refuse, with one line, settings this model cannot train with, before any fold starts.
+
+    Today that is SMOTE on sequences: it would fail only when training reached it, minutes (or a
+    whole modality) later. The line names the settings that give fixed-length rows.
+    """
+    model = make_model(modality, config)
+    if config.balance != "smote" or model.fixed_length_inputs():
+        return
+    singles = [estimator_class(m) for m in registry.modality_names(joint=False)]
+    works = ", ".join(c.fixed_length_setting or f"the {c.modality} model" for c in singles)
+    instead = f" (set {model.fixed_length_setting})" if model.fixed_length_setting else ""
+    raise InputError(f"balance=smote cannot train {modality}{instead}: SMOTE interpolates fixed-length feature "
+                     f"rows and this model reads sequences; SMOTE works with {works}, or choose balance="
+                     f"{', '.join(b for b in BALANCE_MODES if b != 'smote')}")
 
 
 def load_model(folder: str | Path, name: str) -> ModalityModel:

@@ -28,6 +28,7 @@ from emotion_classifier.training.estimators import (
     ModalityModel,
     Prediction,
     TrainConfig,
+    check_trainable,
     load_model,
     make_model,
     modality_inputs,
@@ -254,6 +255,7 @@ def train_modality(
     ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds``/``test_sessions``.
     """
     _check_choices(modality, split, fmt)
+    check_trainable(modality, config)  # before anything is read or written
     artifacts_dir = Path(artifacts_dir)
     paths = runs.RunPaths(Path(run_dir))
     artifacts = load_artifacts(artifacts_dir)

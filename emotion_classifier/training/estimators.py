@@ -10,6 +10,7 @@ prediction needs. The training loop, the runs folder and the CLI live in ``train
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,8 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
-from emotion_classifier.files import read_json, write_json
+from emotion_classifier.features.tokenizers import read_stopwords, resolve_stopwords, tokenizer_version
+from emotion_classifier.files import read_json, write_json, write_text_atomic
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.models import (
     ClassBalancedLoss,
@@ -50,6 +52,8 @@ from emotion_classifier.training.encoders import (
 TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
 SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
 SIDECAR_VERSION = 1
+STOPWORDS_SUFFIX = ".stopwords.txt"
+"""``NAME.stopwords.txt`` beside ``NAME.json``: the stop words the model's text rows were made without."""
 SAVE_FORMATS: tuple[str, ...] = ("keras", "h5")
 _CHOICES = {"balance": BALANCE_MODES, "text_encoder": TEXT_ENCODERS, "speech_model": SPEECH_MODELS}
 
@@ -394,7 +398,24 @@ class ModalityModel:
         self.n_train_, self.n_val_ = int(train.size), int(val.size)
         self.feature_names_ = self._feature_names(inputs.feature_names)
         self.preprocessing_ = dict(inputs.preprocessing)
+        self._freeze_tokenizer()
         return self
+
+    def _tokenizer(self) -> str:
+        """The tokeniser this fitted model's text went through ('' when it reads no morphemes)."""
+        if not self.preprocessing_:
+            return ""
+        specs = self.input_specs(preprocessing_config(self.preprocessing_))
+        return next((spec.tokenizer for spec in specs.values() if spec.tokenizer and not spec.sentence), "")
+
+    def _freeze_tokenizer(self) -> None:
+        """Keep the stop words and the tokeniser version with the model: `save` writes the words next to
+        it, so prediction never re-reads a stop-word file that may have moved or changed since."""
+        tokenizer = self._tokenizer()
+        spec = self.preprocessing_.get("stopwords")
+        self.stopwords_ = resolve_stopwords(spec) if tokenizer and spec is not None else None
+        if tokenizer:
+            self.preprocessing_.setdefault("tokenizer_version", tokenizer_version(tokenizer))
 
     # -- prediction ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -479,8 +500,13 @@ class ModalityModel:
         self.model_.save(folder / f"{name}.keras")
         if fmt == "h5":
             self.model_.save(folder / f"{name}.h5")
+        record = self._sidecar()
+        if getattr(self, "stopwords_", None) is not None:
+            copy = folder / f"{name}{STOPWORDS_SUFFIX}"
+            write_text_atomic(copy, "".join(f"{word}\n" for word in self.stopwords_))
+            record["preprocessing"] = {**record["preprocessing"], "stopwords_file": copy.name}
         sidecar = folder / f"{name}.json"
-        write_json(sidecar, self._sidecar())
+        write_json(sidecar, record)
         return sidecar
 
     @classmethod
@@ -505,9 +531,23 @@ class ModalityModel:
         model.model_ = model._load_network(folder, name, tuple(sidecar["input_shape"]))
         for key in ("feature_names", "balance", "skipped", "n_train", "n_val", "best_epoch"):
             setattr(model, f"{key}_", sidecar[key])
-        model.preprocessing_ = sidecar.get("preprocessing", {})
+        model._load_tokenizer(folder, where, sidecar.get("preprocessing", {}))
         model.history_ = pd.DataFrame()
         return model
+
+    def _load_tokenizer(self, folder: Path, where: Path, preprocessing: dict) -> None:
+        """The recorded preprocessing, reading the stop words from the model's own copy (a copied models
+        folder works anywhere); a tokeniser whose version differs from the recorded one is warned about,
+        since its morphemes, hence the vocabulary ids, may differ from the training rows'."""
+        self.preprocessing_, self.stopwords_ = dict(preprocessing), None
+        if preprocessing.get("stopwords_file"):
+            copy = folder / preprocessing["stopwords_file"]
+            self.stopwords_ = read_stopwords(copy)
+            self.preprocessing_["stopwords"] = str(copy)
+        tokenizer, recorded = self._tokenizer(), preprocessing.get("tokenizer_version")
+        if tokenizer and recorded and recorded != tokenizer_version(tokenizer):
+            warnings.warn(f"{where}: trained with tokenizer {tokenizer} ({recorded}), this environment has "
+                          f"{tokenizer_version(tokenizer)}: its morphemes may differ", UserWarning, stacklevel=3)
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -634,6 +674,12 @@ class BioModel(ModalityModel):
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
     """The unfitted estimator of a registered modality or joint network (``registry``)."""
     return estimator_class(modality)(config)
+
+
+def preprocessing_config(settings: dict) -> PrepareConfig:
+    """The `PrepareConfig` of recorded preprocessing settings (keys it does not know are left out)."""
+    known = {f.name for f in dataclasses.fields(PrepareConfig)}
+    return PrepareConfig(**{k: v for k, v in settings.items() if k in known})
 
 
 def check_trainable(modality: str, config: TrainConfig) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig
 from emotion_classifier.features.inputs import TEXT_EMPTY, InputSpec, bio_input, speech_input, text_inputs
 from emotion_classifier.features.tokenizers import resolve_stopwords
-from emotion_classifier.training.estimators import ModalityModel
+from emotion_classifier.training.estimators import ModalityModel, preprocessing_config
 
 BIO_SIGNALS: dict[str, str] = {"eda": "EDA", "temp": "TEMP", "ibi": "IBI", "ecg": "ECG"}
 """Keyword (and CSV column) of each bio file -> the signal the bio reader reads from it."""
@@ -76,11 +76,9 @@ def attempt(function, *args, **kwargs):
 
 def prepare_config(model: ModalityModel, where: Path) -> PrepareConfig:
     """The preprocessing settings the model was trained with (its sidecar's copy of the manifest)."""
-    settings = model.preprocessing_
-    known = {f.name for f in fields(PrepareConfig)}
-    if not settings:
+    if not model.preprocessing_:
         warnings.warn(f"{where}: the sidecar records no preprocessing settings; using the defaults", stacklevel=4)
-    return PrepareConfig(**{k: v for k, v in settings.items() if k in known})
+    return preprocessing_config(model.preprocessing_)
 
 
 def input_specs(model: ModalityModel, where: Path) -> dict[str, InputSpec]:

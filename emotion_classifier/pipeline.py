@@ -52,9 +52,18 @@ def model_names(config: PipelineConfig) -> list[str]:
     return names
 
 
+def refuse_untrainable(config: PipelineConfig) -> None:
+    """Settings a model cannot train with stop the run before anything is prepared or trained (an
+    `InputError` naming what works instead), rather than when training reaches that model."""
+    from emotion_classifier.training.estimators import TrainConfig, check_trainable
+
+    for name in model_names(config):
+        check_trainable(name, TrainConfig(seed=config.seed, **config.train_settings))
+
+
 def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -> Path | None:
     """Write ``models_dir/fusion.json``: of the fusions prediction can apply, the one this run scored
-    best, so that ``emotion predict`` uses what the report shows to work.
+    best on its validation sessions (never on test rows, which stay an honest estimate of the choice).
 
     Without any scored fusion (None returned) a ``fusion.json`` left there by an earlier run is
     removed: it described the models this run has just replaced.
@@ -69,7 +78,7 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
         if stale.is_file():
             stale.unlink()
             _log(f"removed {stale} (an earlier run's choice)")
-        _log("no fusion was scored: prediction averages the models with equal weights")
+        _log("no fusion has validation predictions: prediction averages the models with equal weights")
         return None
     path = save_fusion_weights(config.models_dir, **choice)
     _log(f"{path}: {choice['reason']}")
@@ -111,6 +120,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     from emotion_classifier.settings import SETTINGS_FILE, settings_from_pipeline, write_settings
 
     config = config or PipelineConfig()
+    refuse_untrainable(config)
     root = config.run_root
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")

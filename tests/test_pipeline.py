@@ -11,6 +11,7 @@ import pytest
 
 from emotion_classifier.cli import main
 from emotion_classifier.datasets.synthetic import generate_corpus
+from emotion_classifier.fusion.prediction_choice import validation_score
 from emotion_classifier.pipeline import PipelineConfig, comparison_table, run_pipeline
 from emotion_classifier.reporting.report import SECTIONS
 
@@ -67,8 +68,9 @@ def test_configuration_timings_and_final_models_are_written(run):
         assert (config.models_dir / f"{modality}.json").is_file()
     choice = json.loads((config.models_dir / "fusion.json").read_text())
     assert choice["method"] in ("soft_vote", "weighted_vote")  # no early-fusion model in this run
-    best = max(("soft_vote", "weighted_vote"), key=lambda m: _macro_f1(config.run_root / "fusion" / m))
-    assert choice["method"] == best
+    validation = {m: validation_score(config.run_root / "fusion" / m) for m in ("soft_vote", "weighted_vote")}
+    assert choice["method"] == max(validation, key=validation.get) and choice["selection"] == "validation"
+    assert choice["scores"] == validation  # chosen on validation sessions, not on the test folds
 
 
 def test_the_console_ends_with_the_comparison_table(run):

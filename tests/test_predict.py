@@ -28,6 +28,7 @@ from emotion_classifier.fusion.prediction_choice import (
     choose_prediction_fusion,
     fold_mean_weights,
     save_fusion_weights,
+    validation_score,
 )
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.model_inputs import Recording, bio_feature_rows, read_inputs
@@ -398,25 +399,42 @@ def test_chunked_prediction_equals_keras_predict(trained, early_classifier):
             np.testing.assert_allclose(got.valence, unscale_rating(expected["valence"][some, 0]), rtol=0, atol=1e-6)
 
 
-def _fake_run(root, scores: dict) -> None:
-    """A run folder holding only what the choice reads: metrics.json per method, weighted-vote weights."""
+def _val_table(accuracy: float, n: int = 20) -> pd.DataFrame:
+    """Validation predictions of one fold, right on ``accuracy`` of ``n`` rows (two classes)."""
+    truth = [EMOTIONS[i % 2] for i in range(n)]
+    right = round(accuracy * n)
+    predicted = truth[:right] + [EMOTIONS[2]] * (n - right)
+    table = pd.DataFrame({"segment_id": [f"Sess01_impro01_F{i:03d}" for i in range(n)], "fold": 0, "session": 1,
+                          "kind": "impro", "y_true": truth})
+    for emotion, column in zip(EMOTIONS, PROBA_COLUMNS, strict=True):
+        table[column] = [float(p == emotion) for p in predicted]
+    return table.assign(valence_true=np.nan, arousal_true=np.nan, valence_pred=np.nan, arousal_pred=np.nan)
+
+
+def _fake_run(root, accuracies: dict) -> dict:
+    """A run folder holding what the choice reads: validation predictions per method (right on the given
+    share of rows), weighted-vote weights; its test scores (metrics.json) are in the REVERSE order."""
     folders = {EARLY_FUSION: root / EARLY_FUSION, **{m: root / "fusion" / m for m in ("soft_vote", "weighted_vote")}}
-    for method, score in scores.items():
+    for method, accuracy in accuracies.items():
         folders[method].mkdir(parents=True)
-        (folders[method] / "metrics.json").write_text(json.dumps({"summary": {"macro_f1": {"mean": score}}}))
+        _val_table(accuracy).to_csv(folders[method] / "val_predictions.csv", index=False)
+        (folders[method] / "metrics.json").write_text(json.dumps({"summary": {"macro_f1": {"mean": 1 - accuracy}}}))
     folds = [{"fold": 0, "weights": {"text": 0.5, "speech": 0.5, "bio": 0.0}},
              {"fold": 1, "weights": {"text": 1.0, "speech": 0.0, "bio": 0.0}}]  # fmt: skip
     (folders["weighted_vote"] / "weights.json").write_text(json.dumps({"folds": folds}))
+    return folders
 
 
 def test_the_run_records_its_best_fusion_and_prediction_honours_it(trained, tmp_path):
     artifacts, inputs, models = trained
-    _fake_run(tmp_path / "runs" / "r", {"soft_vote": 0.50, "weighted_vote": 0.55, EARLY_FUSION: 0.60})
+    folders = _fake_run(tmp_path / "runs" / "r", {"soft_vote": 0.50, "weighted_vote": 0.60, EARLY_FUSION: 0.70})
     choice = choose_prediction_fusion(tmp_path / "runs" / "r", MODALITIES)
     assert choice["method"] == EARLY_FUSION and choice["late_method"] == "weighted_vote"
-    assert choice["scores"] == {"soft_vote": 0.50, "weighted_vote": 0.55, EARLY_FUSION: 0.60}
+    assert choice["selection"] == "validation"
+    assert choice["scores"] == {m: validation_score(folder) for m, folder in folders.items()}
     assert choice["weights"] == pytest.approx({"text": 0.75, "speech": 0.25, "bio": 0.0})
-    assert "early_fusion" in choice["reason"] and "0.600" in choice["reason"]
+    best = f"{validation_score(folders[EARLY_FUSION]):.3f}"
+    assert "early_fusion" in choice["reason"] and best in choice["reason"]
     without = choose_prediction_fusion(tmp_path / "runs" / "r", MODALITIES, early_fusion=False)
     assert without["method"] == "weighted_vote"
 

@@ -36,6 +36,16 @@ OBJECTIVES: tuple[str, ...] = ("macro_f1", "log_loss")
 WEIGHTS_FILE = "weights.json"
 COMBINATIONS_FILE = "combinations.json"
 CONFIG_FILE = "config.json"
+CROSS_FIT = "leave_one_session_out"
+IN_SAMPLE = "in_sample"
+CROSS_FIT_NOTES: dict[str, str] = {
+    CROSS_FIT: "each method's validation-row predictions were cross-fitted: the rows of a validation session "
+               "were predicted by the method fitted on the validation rows of every other session (all folds), "
+               "so no method is scored on labels it was fitted on",
+    IN_SAMPLE: "only one validation session: each method was fitted and scored on the same validation rows, "
+               "so the validation scores of the fitted methods (weighted vote, stacking) are optimistic",
+}  # fmt: skip
+"""How `cross_fit_validation` made the validation predictions, said in fusion/config.json and in the report."""
 
 
 def row_weights(available: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -266,14 +276,45 @@ def fuse_folds(
     tables, fitted = [], []
     for fold in sorted(test.meta["fold"].unique()):
         val_fold = val.fold(fold)
-        try:
-            model = clone(fuser).fit(val_fold)
-        except ValueError as exc:
-            raise InputError(f"fold {fold}: cannot fit {type(fuser).__name__}: {exc}") from None
+        model = _fit(fuser, val_fold, f"fold {fold}")
         tables.append(model.predict(test.fold(fold)))
         sessions = sorted(int(s) for s in val_fold.meta["session"].unique())
         fitted.append({"fold": int(fold), "val_sessions": sessions, **model.fitted_params()})
     return pd.concat(tables, ignore_index=True), fitted
+
+
+def validation_scheme(val: AlignedPredictions) -> str:
+    """`CROSS_FIT` when the validation rows span two sessions or more, else `IN_SAMPLE` (nothing to hold out)."""
+    return CROSS_FIT if val.meta["session"].nunique(dropna=False) >= 2 else IN_SAMPLE
+
+
+def cross_fit_validation(fuser: _LateFusion, val: AlignedPredictions) -> pd.DataFrame:
+    """Validation-row predictions of ``fuser`` that never saw the labels of their own session.
+
+    The rows of each validation session (of any fold) are predicted by a clone fitted on the
+    validation rows of every other session. With a single validation session nothing can be held
+    out: the clone is fitted and scored on the same rows (`validation_scheme` says so). The table
+    keeps ``val``'s row order.
+    """
+    if validation_scheme(val) == IN_SAMPLE:
+        return _fit(fuser, val, "validation rows").predict(val)
+    sessions = val.meta["session"].fillna(-1).to_numpy()
+    tables, order = [], []
+    for session in np.unique(sessions):
+        held = sessions == session
+        model = _fit(fuser, val.rows(~held), f"validation rows outside session {session}")
+        tables.append(model.predict(val.rows(held)))
+        order.append(np.flatnonzero(held))
+    table = pd.concat(tables, ignore_index=True)
+    return table.iloc[np.argsort(np.concatenate(order), kind="stable")].reset_index(drop=True)
+
+
+def _fit(fuser: _LateFusion, block: AlignedPredictions, what: str) -> _LateFusion:
+    """A fresh clone of ``fuser`` fitted on ``block``; a fit that cannot be made is one line naming ``what``."""
+    try:
+        return clone(fuser).fit(block)
+    except ValueError as exc:
+        raise InputError(f"{what}: cannot fit {type(fuser).__name__}: {exc}") from None
 
 
 def _unfusable(oof: AlignedPredictions) -> tuple[np.ndarray, dict]:
@@ -293,7 +334,8 @@ def fuse_runs(
 
     ``run_dirs`` maps a modality name to its runs folder (``runs/NAME/text`` ...); ``out_dir`` is
     the fusion folder (``runs/NAME/fusion``); ``params`` maps a method to its estimator settings.
-    Each method folder gets ``oof_predictions.csv``, ``metrics.json``, ``metrics_folds.csv`` and
+    Each method folder gets ``oof_predictions.csv``, ``val_predictions.csv`` (cross-fitted,
+    `cross_fit_validation`: what choosing between methods reads), ``metrics.json``, ``metrics_folds.csv`` and
     ``weights.json``; ``out_dir`` gets ``combinations.json`` and ``config.json``. Returns the
     metrics per method, the combination counts and what was skipped. ``methods`` defaults to the
     registered methods ``emotion run`` applies by default.
@@ -310,14 +352,18 @@ def fuse_runs(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / COMBINATIONS_FILE, combinations)
+    scored_val = val.rows(~_unfusable(val)[0])
+    scheme = validation_scheme(scored_val)
     write_json(out_dir / CONFIG_FILE, {"run_dirs": {m: str(p) for m, p in run_dirs.items()},
                                          "modalities": list(oof.modalities), "methods": list(methods),
-                                         "params": {m: fusers[m].get_params() for m in methods}})
+                                         "params": {m: fusers[m].get_params() for m in methods},
+                                         "validation_predictions": {"scheme": scheme, "note": CROSS_FIT_NOTES[scheme]}})
     metrics = {}
     for method, fuser in fusers.items():
         fused, fitted = fuse_folds(fuser, val, oof)
         paths = RunPaths(out_dir / method)
         paths.root.mkdir(exist_ok=True)
+        write_table(paths.val, cross_fit_validation(fuser, scored_val))
         write_table(paths.oof, fused)
         scores = score_predictions(fused)
         metrics[method] = {**scores, "method": method, "modalities": list(oof.modalities),

@@ -19,8 +19,9 @@ import pandas as pd
 from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json, write_json
-from emotion_classifier.fusion.late import WEIGHTS_FILE
-from emotion_classifier.training.runs import RunPaths
+from emotion_classifier.fusion.late import CONFIG_FILE, WEIGHTS_FILE
+from emotion_classifier.training.metrics import fold_mean
+from emotion_classifier.training.runs import RunPaths, read_oof
 
 FUSION_FILE = "fusion.json"
 SELECTION_METRIC = "macro_f1"
@@ -99,38 +100,57 @@ def fold_mean_weights(method_dir: str | Path) -> dict[str, float]:
     return pd.DataFrame([fold["weights"] for fold in folds]).fillna(0.0).mean().to_dict()
 
 
-def oof_score(run_dir: str | Path, metric: str = SELECTION_METRIC) -> float | None:
-    """The out-of-fold mean over folds of ``metric`` in a run's ``metrics.json`` (None when absent)."""
-    path = RunPaths(Path(run_dir)).metrics
+def validation_score(run_dir: str | Path, metric: str = SELECTION_METRIC) -> float | None:
+    """The mean over folds of ``metric`` on a run's ``val_predictions.csv`` (None when absent or undefined).
+
+    Validation rows are training sessions of their fold, so choosing on them leaves the test folds
+    untouched: the out-of-fold scores stay an honest estimate of what was chosen. A fusion method's
+    validation predictions are cross-fitted (`fusion.late.cross_fit_validation`).
+    """
+    path = RunPaths(Path(run_dir)).val
     if not path.is_file():
         return None
-    value = read_json(path).get("summary", {}).get(metric, {}).get("mean")
+    value = fold_mean(read_oof(path), metric)
     return None if value is None or not np.isfinite(value) else float(value)
+
+
+def validation_note(run_root: str | Path) -> str:
+    """How the run's fusion methods got their validation predictions (``fusion/config.json``), '' if unknown."""
+    path = Path(run_root) / "fusion" / CONFIG_FILE
+    return (read_json(path).get("validation_predictions") or {}).get("note", "") if path.is_file() else ""
 
 
 def choose_prediction_fusion(run_root: str | Path, modalities: Sequence[str], early_fusion: bool = True) -> dict | None:
     """The ``fusion.json`` record (`save_fusion_weights` arguments) for the final models of one run.
 
     Among what prediction can apply, a soft vote, a weighted vote with the fold-mean weights, and the
-    early-fusion network when it was trained (``early_fusion``), the one with the best out-of-fold
-    macro-F1 mean; ties go to the simpler method. None when the run scored none of them. The
-    report's numbers stay per method: this only decides what `EmotionClassifier` uses.
+    early-fusion network when it was trained (``early_fusion``), the one with the best validation
+    macro-F1 (mean over folds, `validation_score`); ties go to the simpler method. Test rows are never
+    read, so the out-of-fold scores of the report remain an unbiased estimate for what was chosen.
+    None when the run has validation predictions for none of them.
     """
     root = Path(run_root)
     folders = {method: root / "fusion" / method for method in late_methods()}
     if early_fusion:
         folders.update({name: root / name for name in registry.modality_names(joint=True)})
-    scores = {method: score for method, folder in folders.items() if (score := oof_score(folder)) is not None}
+    scores = {m: score for m, folder in folders.items() if (score := validation_score(folder)) is not None}
     if not scores:
         return None
     late_scores = {method: scores[method] for method in late_methods() if method in scores}
     late = max(late_scores, key=late_scores.get) if late_scores else "soft_vote"
     weights = fold_mean_weights(folders[late]) if late == "weighted_vote" else equal_weights(modalities)
     best = max(scores, key=scores.get)
-    others = ", ".join(f"{m} {v:.3f}" for m, v in scores.items() if m != best)
-    reason = (f"{best} has the best out-of-fold {SELECTION_METRIC} (mean over folds {scores[best]:.3f}"
-              f"{'; ' + others if others else ''}), so prediction uses it; the report's numbers are per "
-              "method, this choice only decides what `emotion predict` applies (stacking is not applied at "
-              "prediction: its stackers belong to the fold models)")  # fmt: skip
     return {"weights": weights, "method": best, "late_method": late, "metric": SELECTION_METRIC,
-            "scores": scores, "reason": reason, "run": str(root)}  # fmt: skip
+            "selection": "validation", "scores": scores, "reason": _reason(best, scores, validation_note(root)),
+            "run": str(root)}  # fmt: skip
+
+
+def _reason(best: str, scores: Mapping[str, float], note: str) -> str:
+    """Why ``best`` was chosen, in one paragraph: the scores, the rows they come from, what they cannot show."""
+    others = ", ".join(f"{m} {v:.3f}" for m, v in scores.items() if m != best)
+    return (f"{best} has the best {SELECTION_METRIC} on the validation sessions (mean over folds {scores[best]:.3f}"
+            f"{'; ' + others if others else ''}), so prediction uses it; chosen on validation sessions only, never "
+            "on test rows, so the report's out-of-fold scores still estimate it fairly"
+            f"{' (' + note + ')' if note else ''}. The networks were early-stopped on the same validation rows, "
+            "which flatters every candidate alike. Stacking is not applied at prediction: its stackers belong to "
+            "the fold models")  # fmt: skip

@@ -17,6 +17,7 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
 from emotion_classifier.fusion.late import COMBINATIONS_FILE, CONFIG_FILE
+from emotion_classifier.fusion.prediction_choice import validation_score
 from emotion_classifier.training.metrics import score_predictions
 from emotion_classifier.training.runs import SEEDS_FOLDER, RunPaths, package_versions, read_oof
 
@@ -44,6 +45,12 @@ class ScoredModel:
 
     def histories(self) -> dict[int, pd.DataFrame]:
         return self.paths.histories()
+
+    @cached_property
+    def validation_macro_f1(self) -> float | None:
+        """Macro-F1 on the validation sessions (mean over folds; None without ``val_predictions.csv``):
+        what the report chooses by, so that no choice looks at test rows."""
+        return validation_score(self.paths.root, "macro_f1")
 
     @cached_property
     def config(self) -> dict | None:

@@ -10,6 +10,7 @@ prediction needs. The training loop, the runs folder and the CLI live in ``train
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,8 @@ from emotion_classifier import registry
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
-from emotion_classifier.files import read_json, write_json
+from emotion_classifier.features.tokenizers import read_stopwords, resolve_stopwords, tokenizer_version
+from emotion_classifier.files import read_json, write_json, write_text_atomic
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.models import (
     ClassBalancedLoss,
@@ -50,6 +52,8 @@ from emotion_classifier.training.encoders import (
 TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
 SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
 SIDECAR_VERSION = 1
+STOPWORDS_SUFFIX = ".stopwords.txt"
+"""``NAME.stopwords.txt`` beside ``NAME.json``: the stop words the model's text rows were made without."""
 SAVE_FORMATS: tuple[str, ...] = ("keras", "h5")
 _CHOICES = {"balance": BALANCE_MODES, "text_encoder": TEXT_ENCODERS, "speech_model": SPEECH_MODELS}
 
@@ -254,8 +258,17 @@ class ModalityModel:
     function for every size keeps a batch after single recordings from tracing again. The outputs
     equal ``predict``'s (tests/test_predict.py)."""
 
+    fixed_length_setting: ClassVar[str] = ""
+    """The setting that makes this modality's rows fixed-length vectors ('' when none does or every
+    setting does): what a refusal of SMOTE suggests instead."""
+
     def __init__(self, config: TrainConfig | None = None):
         self.config = config or TrainConfig()
+
+    def fixed_length_inputs(self) -> bool:
+        """Whether this configuration feeds the network one fixed-length vector per row, the only input
+        SMOTE can interpolate (a padded token-id or frame sequence interpolated is neither)."""
+        return False
 
     # -- what a modality defines --------------------------------------------------------------
     @classmethod
@@ -386,7 +399,24 @@ class ModalityModel:
         self.n_train_, self.n_val_ = int(train.size), int(val.size)
         self.feature_names_ = self._feature_names(inputs.feature_names)
         self.preprocessing_ = dict(inputs.preprocessing)
+        self._freeze_tokenizer()
         return self
+
+    def _tokenizer(self) -> str:
+        """The tokeniser this fitted model's text went through ('' when it reads no morphemes)."""
+        if not self.preprocessing_:
+            return ""
+        specs = self.input_specs(preprocessing_config(self.preprocessing_))
+        return next((spec.tokenizer for spec in specs.values() if spec.tokenizer and not spec.sentence), "")
+
+    def _freeze_tokenizer(self) -> None:
+        """Keep the stop words and the tokeniser version with the model: `save` writes the words next to
+        it, so prediction never re-reads a stop-word file that may have moved or changed since."""
+        tokenizer = self._tokenizer()
+        spec = self.preprocessing_.get("stopwords")
+        self.stopwords_ = resolve_stopwords(spec) if tokenizer and spec is not None else None
+        if tokenizer:
+            self.preprocessing_.setdefault("tokenizer_version", tokenizer_version(tokenizer))
 
     # -- prediction ---------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -471,8 +501,13 @@ class ModalityModel:
         self.model_.save(folder / f"{name}.keras")
         if fmt == "h5":
             self.model_.save(folder / f"{name}.h5")
+        record = self._sidecar()
+        if getattr(self, "stopwords_", None) is not None:
+            copy = folder / f"{name}{STOPWORDS_SUFFIX}"
+            write_text_atomic(copy, "".join(f"{word}\n" for word in self.stopwords_))
+            record["preprocessing"] = {**record["preprocessing"], "stopwords_file": copy.name}
         sidecar = folder / f"{name}.json"
-        write_json(sidecar, self._sidecar())
+        write_json(sidecar, record)
         return sidecar
 
     @classmethod
@@ -497,9 +532,23 @@ class ModalityModel:
         model.model_ = model._load_network(folder, name, tuple(sidecar["input_shape"]))
         for key in ("feature_names", "balance", "skipped", "n_train", "n_val", "best_epoch"):
             setattr(model, f"{key}_", sidecar[key])
-        model.preprocessing_ = sidecar.get("preprocessing", {})
+        model._load_tokenizer(folder, where, sidecar.get("preprocessing", {}))
         model.history_ = pd.DataFrame()
         return model
+
+    def _load_tokenizer(self, folder: Path, where: Path, preprocessing: dict) -> None:
+        """The recorded preprocessing, reading the stop words from the model's own copy (a copied models
+        folder works anywhere); a tokeniser whose version differs from the recorded one is warned about,
+        since its morphemes, hence the vocabulary ids, may differ from the training rows'."""
+        self.preprocessing_, self.stopwords_ = dict(preprocessing), None
+        if preprocessing.get("stopwords_file"):
+            copy = folder / preprocessing["stopwords_file"]
+            self.stopwords_ = read_stopwords(copy)
+            self.preprocessing_["stopwords"] = str(copy)
+        tokenizer, recorded = self._tokenizer(), preprocessing.get("tokenizer_version")
+        if tokenizer and recorded and recorded != tokenizer_version(tokenizer):
+            warnings.warn(f"{where}: trained with tokenizer {tokenizer} ({recorded}), this environment has "
+                          f"{tokenizer_version(tokenizer)}: its morphemes may differ", UserWarning, stacklevel=3)
 
 
 def _read_sidecar(path: Path) -> dict:
@@ -520,6 +569,10 @@ class TextModel(ModalityModel):
 
     modality = "text"
     dialogue_context = True
+    fixed_length_setting = "text_encoder=sentence"
+
+    def fixed_length_inputs(self) -> bool:
+        return self.config.text_encoder == "sentence"
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
@@ -557,6 +610,10 @@ class SpeechModel(ModalityModel):
 
     modality = "speech"
     dialogue_context = True
+    fixed_length_setting = "speech_model=pooled"
+
+    def fixed_length_inputs(self) -> bool:
+        return self.config.speech_model == "pooled"
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
@@ -593,6 +650,9 @@ class BioModel(ModalityModel):
 
     modality = "bio"
 
+    def fixed_length_inputs(self) -> bool:
+        return True
+
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
         table = artifacts.table.reset_index(drop=True)
@@ -615,6 +675,29 @@ class BioModel(ModalityModel):
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:
     """The unfitted estimator of a registered modality or joint network (``registry``)."""
     return estimator_class(modality)(config)
+
+
+def preprocessing_config(settings: dict) -> PrepareConfig:
+    """The `PrepareConfig` of recorded preprocessing settings (keys it does not know are left out)."""
+    known = {f.name for f in dataclasses.fields(PrepareConfig)}
+    return PrepareConfig(**{k: v for k, v in settings.items() if k in known})
+
+
+def check_trainable(modality: str, config: TrainConfig) -> None:
+    """Refuse, with one line, settings this model cannot train with, before any fold starts.
+
+    Today that is SMOTE on sequences: it would fail only when training reached it, minutes (or a
+    whole modality) later. The line names the settings that give fixed-length rows.
+    """
+    model = make_model(modality, config)
+    if config.balance != "smote" or model.fixed_length_inputs():
+        return
+    singles = [estimator_class(m) for m in registry.modality_names(joint=False)]
+    works = ", ".join(c.fixed_length_setting or f"the {c.modality} model" for c in singles)
+    instead = f" (set {model.fixed_length_setting})" if model.fixed_length_setting else ""
+    raise InputError(f"balance=smote cannot train {modality}{instead}: SMOTE interpolates fixed-length feature "
+                     f"rows and this model reads sequences; SMOTE works with {works}, or choose balance="
+                     f"{', '.join(b for b in BALANCE_MODES if b != 'smote')}")
 
 
 def load_model(folder: str | Path, name: str) -> ModalityModel:

@@ -49,11 +49,29 @@ class Fold:
         }
 
 
+KEMDY20_FOLD_SESSIONS = 8
+"""Test sessions per KEMDy20 fold (five folds on its 40 sessions, as published work splits it)."""
+
+
 def default_n_folds(corpus: str, n_sessions: int) -> int:
     """KEMDy19: five folds (four sessions each on the full corpus); KEMDy20: folds of eight sessions."""
     if corpus == "KEMDy20":
-        return max(2, math.ceil(n_sessions / 8))
+        return max(2, math.ceil(n_sessions / KEMDY20_FOLD_SESSIONS))
     return min(5, n_sessions)
+
+
+def default_session_groups(sessions: Iterable[int], corpus: str) -> list[tuple[int, ...]]:
+    """The test sessions of each fold when the user asked for no fold count.
+
+    KEMDy20: consecutive runs of eight sessions whatever the session count (a subset of the corpus
+    keeps the published fold size; the last fold holds the remainder, so it may be smaller); with
+    eight sessions or fewer, two folds. KEMDy19: `session_groups` of `default_n_folds` folds.
+    """
+    ordered = sorted(set(int(s) for s in sessions))
+    size = KEMDY20_FOLD_SESSIONS
+    if corpus != "KEMDy20" or len(ordered) <= size:
+        return session_groups(ordered, default_n_folds(corpus, len(ordered)))
+    return [tuple(ordered[start:start + size]) for start in range(0, len(ordered), size)]
 
 
 def session_groups(sessions: Iterable[int], n_folds: int) -> list[tuple[int, ...]]:
@@ -108,8 +126,7 @@ def session_folds(
         if unknown:
             raise ValueError(f"test sessions {sorted(unknown)} are not in the data")
         return [_fold_from_sessions(0, sessions, tuple(sorted(test_sessions)), val_fraction, seed)]
-    n_folds = n_folds or default_n_folds(corpus, sessions.nunique())
-    groups = session_groups(sessions, n_folds)
+    groups = session_groups(sessions, n_folds) if n_folds else default_session_groups(sessions, corpus)
     return [_fold_from_sessions(i, sessions, g, val_fraction, seed) for i, g in enumerate(groups)]
 
 

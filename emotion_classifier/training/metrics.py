@@ -162,6 +162,16 @@ def score_predictions(predictions: pd.DataFrame) -> dict:
     return scores
 
 
+def fold_mean(predictions: pd.DataFrame, metric: str = "macro_f1") -> float | None:
+    """The mean over folds of one scalar metric (None when no fold defines it), without the bootstrap.
+
+    What a choice between models compares on validation rows: cheap, and on the same footing as the
+    ``summary`` of `score_predictions`.
+    """
+    folds = [score_block(block) for _, block in predictions.groupby("fold", sort=True)]
+    return _mean_sd([f.get(metric) for f in folds])["mean"]
+
+
 def _mean_sd(values: list[float]) -> dict:
     arr = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
     if arr.size == 0:

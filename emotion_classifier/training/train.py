@@ -28,6 +28,7 @@ from emotion_classifier.training.estimators import (
     ModalityModel,
     Prediction,
     TrainConfig,
+    check_trainable,
     load_model,
     make_model,
     modality_inputs,
@@ -332,6 +333,7 @@ def train_modality(
     test row's (KEMDy19 scripted lines repeat across sessions); counted in ``folds.json`` and ``skipped``.
     """
     _check_choices(modality, split, fmt)
+    check_trainable(modality, config)  # before anything is read or written
     artifacts_dir = Path(artifacts_dir)
     paths = runs.RunPaths(Path(run_dir))
     artifacts = load_artifacts(artifacts_dir)

@@ -8,6 +8,7 @@ validation rows come from one other (training) session, predicted by "that fold'
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -101,3 +102,14 @@ def write_fake_runs(run_root: Path, seed: int = 0, config: dict | None = None) -
         oof = predict(oof_rows, skill, seed + 10 * i + 1, MISSING[modality], regression=modality != "bio")
         dirs[modality] = write_modality_run(run_root / modality, modality, val, oof, config)
     return dirs
+
+
+def poison_labels(folder: Path, split: str, seed: int) -> None:
+    """Relabel every row of one split (``oof`` or ``val``), the same way for a segment in every modality's
+    table: whatever depends on those labels changes, whatever does not stays."""
+    path = folder / f"{split}_predictions.csv"
+    table = pd.read_csv(path)
+    code = table["segment_id"].map(lambda s: zlib.crc32(f"{s}{seed}".encode()))
+    table["y_true"] = [EMOTIONS[c % len(EMOTIONS)] for c in code]
+    table["valence_true"] = 1 + code % 40 / 10
+    table.to_csv(path, index=False)

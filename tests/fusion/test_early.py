@@ -13,6 +13,7 @@ import pytest
 
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.features import PrepareConfig, prepare
+from emotion_classifier.features.tokenizers import tokenizer_version
 from emotion_classifier.fusion.early import (
     EARLY_FUSION,
     EarlyFusionModel,
@@ -232,4 +233,5 @@ def test_the_preprocessing_settings_reach_the_saved_model(fake, tmp_path):
     model = EarlyFusionModel(small_config(epochs=1)).fit(inputs, np.flatnonzero(sessions < 3),
                                                         np.flatnonzero(sessions == 3))
     model.save(tmp_path, EARLY_FUSION)
-    assert load_model(tmp_path, EARLY_FUSION).preprocessing_ == settings
+    recorded = {**settings, "tokenizer_version": tokenizer_version("kiwi")}  # its text part reads morphemes
+    assert model.preprocessing_ == recorded and load_model(tmp_path, EARLY_FUSION).preprocessing_ == recorded

@@ -1,26 +1,36 @@
 import json
 import math
-import zlib
 
 import numpy as np
 import pandas as pd
 import pytest
-from fake_runs import FOLD_SESSIONS, fake_segments, predict, split_rows, val_sessions_of, write_fake_runs
+from fake_runs import (
+    FOLD_SESSIONS,
+    fake_segments,
+    poison_labels,
+    predict,
+    split_rows,
+    val_sessions_of,
+    write_fake_runs,
+)
 
 from emotion_classifier import registry
 from emotion_classifier.fusion.align import align_predictions
 from emotion_classifier.fusion.late import (
+    CROSS_FIT,
+    IN_SAMPLE,
     SoftVote,
     StackingFusion,
     WeightedVote,
     fuse_runs,
+    make_fuser,
     row_weights,
     simplex_grid,
+    validation_scheme,
 )
-from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.registry import FusionMethod
 from emotion_classifier.training.metrics import PROBA_COLUMNS, score_predictions
-from emotion_classifier.training.runs import OOF_COLUMNS
+from emotion_classifier.training.runs import OOF_COLUMNS, read_oof
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +108,13 @@ def test_stacking_outputs_probability_distributions(rows):
 
 
 class _Spy:
-    """Records the sessions and folds of every block a fusion estimator is fitted on."""
+    """Records the (fold, session) pairs of every block a fusion estimator is fitted on."""
 
-    seen: list[tuple[set, set]] = []
+    seen: list[set[tuple[int, int]]] = []
 
     def fit(self, block):
-        type(self).seen.append((set(block.meta["session"]), set(block.meta["fold"])))
+        pairs = zip(block.meta["fold"].astype(int), block.meta["session"].astype(int), strict=True)
+        type(self).seen.append(set(pairs))
         return super().fit(block)
 
 
@@ -121,23 +132,33 @@ def test_fusion_is_fitted_on_the_folds_validation_sessions_only(tmp_path):
     spies = (FusionMethod("spy_weighted", SpyWeightedVote), FusionMethod("spy_stacking", SpyStacking))
     with registry.registered(*spies):
         fuse_runs(dirs, tmp_path / "run" / "fusion", methods=("spy_weighted", "spy_stacking"))
-    assert len(_Spy.seen) == 2 * len(FOLD_SESSIONS)
-    for sessions, folds in _Spy.seen:
-        (fold,) = folds
-        assert sessions == set(val_sessions_of(fold))
-        assert not sessions & set(FOLD_SESSIONS[fold])
+    for pairs in _Spy.seen:  # the per-fold fits and the cross-fitted validation predictions alike
+        for fold, session in pairs:
+            assert session in val_sessions_of(fold) and session not in FOLD_SESSIONS[fold]
+    per_fold = [pairs for pairs in _Spy.seen if len({fold for fold, _ in pairs}) == 1]
+    assert len(per_fold) == 2 * len(FOLD_SESSIONS)
     weights = json.loads((tmp_path / "run" / "fusion" / "spy_weighted" / "weights.json").read_text())
     assert [f["val_sessions"] for f in weights["folds"]] == [list(val_sessions_of(k)) for k in range(3)]
 
 
-def _poison(folder, split: str, seed: int) -> None:
-    """Relabel every row of one split, the same way for a segment in every modality's table."""
-    path = folder / f"{split}_predictions.csv"
-    table = pd.read_csv(path)
-    code = table["segment_id"].map(lambda s: zlib.crc32(f"{s}{seed}".encode()))
-    table["y_true"] = [EMOTIONS[c % len(EMOTIONS)] for c in code]
-    table["valence_true"] = 1 + code % 40 / 10
-    table.to_csv(path, index=False)
+def test_validation_predictions_of_a_method_never_come_from_a_fit_on_their_session(tmp_path):
+    dirs = write_fake_runs(tmp_path / "run")
+    fuse_runs(dirs, tmp_path / "fusion")
+    config = json.loads((tmp_path / "fusion" / "config.json").read_text())
+    recorded = config["validation_predictions"]
+    assert recorded["scheme"] == CROSS_FIT and "cross-fitted" in recorded["note"]
+    val = align_predictions({m: read_oof(d / "val_predictions.csv") for m, d in dirs.items()})
+    for method in ("weighted_vote", "stacking"):
+        written = read_oof(tmp_path / "fusion" / method / "val_predictions.csv")
+        assert list(written[["segment_id", "fold"]].itertuples(index=False)) == list(
+            val.meta[["segment_id", "fold"]].itertuples(index=False))
+        session = int(val.meta["session"].iloc[0])
+        held = (val.meta["session"] == session).to_numpy()
+        fitted_elsewhere = make_fuser(method).fit(val.rows(~held)).predict(val.rows(held))
+        np.testing.assert_allclose(written.loc[held, list(PROBA_COLUMNS)].to_numpy(),
+                                   fitted_elsewhere[list(PROBA_COLUMNS)].to_numpy())
+    one_session = val.rows((val.meta["session"] == val.meta["session"].iloc[0]).to_numpy())
+    assert validation_scheme(one_session) == IN_SAMPLE
 
 
 def _fitted(out):
@@ -149,11 +170,11 @@ def test_test_labels_cannot_change_what_fusion_fits(tmp_path):
     dirs = write_fake_runs(tmp_path / "run")
     fuse_runs(dirs, tmp_path / "clean")
     for folder in dirs.values():
-        _poison(folder, "oof", seed=1)
+        poison_labels(folder, "oof", seed=1)
     fuse_runs(dirs, tmp_path / "poisoned_test")
     assert _fitted(tmp_path / "poisoned_test") == _fitted(tmp_path / "clean")
     for folder in dirs.values():  # control: the same poisoning of validation rows does change the fit
-        _poison(folder, "val", seed=1)
+        poison_labels(folder, "val", seed=1)
     fuse_runs(dirs, tmp_path / "poisoned_val")
     assert _fitted(tmp_path / "poisoned_val")["stacking"] != _fitted(tmp_path / "clean")["stacking"]
 

@@ -6,6 +6,7 @@ import pytest
 from fake_runs import write_fake_runs
 
 from emotion_classifier.fusion.late import fuse_runs
+from emotion_classifier.fusion.prediction_choice import validation_score
 from emotion_classifier.reporting.report import (
     BEST_MARK,
     DIFFERENCES_TITLE,
@@ -13,6 +14,7 @@ from emotion_classifier.reporting.report import (
     SECTIONS,
     SEEDS_TITLE,
     SYNTHETIC_WARNING,
+    VALIDATION_COLUMN,
     write_report,
 )
 from emotion_classifier.training.metrics import SCALAR_METRICS, bootstrap_intervals, score_block
@@ -90,7 +92,10 @@ def test_the_comparison_has_a_row_per_model_with_pooled_scores_and_intervals(rep
             assert row["valence CCC"] == "-"
         pooled[name] = metrics["pooled"]["macro_f1"]
     marked = [n for n, r in zip(names, rows, strict=True) if r["model"].endswith(BEST_MARK)]
-    assert marked == [max(pooled, key=pooled.get)]
+    validation = {n: validation_score(run / n) for n in names}
+    assert marked == [max(validation, key=validation.get)]
+    assert [r[VALIDATION_COLUMN] for r in rows] == [f"{validation[n]:.3f}" for n in names]
+    assert "chosen on validation sessions only" in _section(md, SECTIONS[1])
 
 
 def test_the_fold_means_follow_the_pooled_table(report):
@@ -107,7 +112,7 @@ def test_fusion_is_compared_with_the_best_single_modality_on_the_same_sessions(r
     run, md, _ = report
     rows = _table(_section(md, SECTIONS[1]).split(f"### {DIFFERENCES_TITLE}\n", 1)[1])
     pooled = {m: json.loads((run / m / "metrics.json").read_text())["pooled"] for m in MODELS}
-    best = max(("text", "speech", "bio"), key=lambda m: pooled[m]["macro_f1"])
+    best = max(("text", "speech", "bio"), key=lambda m: validation_score(run / m))
     assert [r["model"] for r in rows] == [m for m in MODELS if m.startswith("fusion/")]
     for row in rows:
         assert row["minus"] == best

@@ -36,6 +36,13 @@ def test_kemdy20_folds_hold_eight_sessions():
     assert len(folds) == 5 and all(len(f.test_sessions) == 8 for f in folds)
 
 
+@pytest.mark.parametrize(("n_sessions", "sizes"), [(12, [8, 4]), (20, [8, 8, 4]), (17, [8, 8, 1]), (8, [4, 4])])
+def test_kemdy20_folds_hold_eight_sessions_for_any_session_count(n_sessions, sizes):
+    folds = session_folds(_sessions(n_sessions, 3), corpus="KEMDy20")
+    assert [len(f.test_sessions) for f in folds] == sizes
+    assert [s for f in folds for s in f.test_sessions] == list(range(1, n_sessions + 1))  # consecutive, each once
+
+
 def test_single_split_from_test_sessions_and_unknown_session_rejected():
     (fold,) = session_folds(_sessions(), test_sessions=[1, 8, 9, 13])
     assert fold.test_sessions == (1, 8, 9, 13)

@@ -283,3 +283,16 @@ class EncoderVectors:
 def load_encoder_vectors(stage: str, folder: Path, table: pd.DataFrame) -> EncoderVectors:
     """The index ``<stage>.json`` of an encoder stage (its npz files are read when a model asks)."""
     return EncoderVectors(folder, table, read_json(folder / f"{stage}.json"))
+
+
+def encoder_label(entry: dict) -> str:
+    """``id@revision`` (revision shortened): how a report or an error names an encoder."""
+    return f"{entry.get('id', '?')}@{str(entry.get('revision', '?'))[:12]}"
+
+
+def run_encoder_label(run_dir: str | Path) -> str:
+    """The encoder a modality run's fold models read (``id@revision``), '' for a run without one: the
+    report names it, since two runs of one encoder modality on different encoders are different models."""
+    sidecars = sorted((Path(run_dir) / "models").glob("fold*.json"))
+    entry = read_json(sidecars[0]).get("encoder", {}).get("encoder") if sidecars else None
+    return encoder_label(entry) if isinstance(entry, dict) and entry.get("id") else ""

@@ -19,6 +19,7 @@ import markdown
 import pandas as pd
 
 from emotion_classifier import registry
+from emotion_classifier.features.encoder_stage import run_encoder_label
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.reporting.plots import plot_per_class_f1_comparison, plot_valence_arousal
 from emotion_classifier.reporting.run_contents import (
@@ -184,13 +185,19 @@ def differences(contents: RunContents) -> list[Block]:
     return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows)))]
 
 
+def _labelled(model: ScoredModel) -> str:
+    """A row's name, with the pretrained encoder its models read (``speech_ssl (klue/...@rev)``)."""
+    encoder = run_encoder_label(model.paths.root) if model.group == "modality" else ""
+    return f"{model.name} ({encoder})" if encoder else model.name
+
+
 def comparison(contents: RunContents) -> list[Block]:
     """ONE table with every modality and method: pooled scores with 95% intervals, the best macro-F1
     marked; then mean ± sd over folds and the paired differences from the best single modality."""
     blocks = [Block(f"## {SECTIONS[1]}")]
     if not contents.models:
         return [*blocks, Block("No scored model in this run folder (nothing was trained or fused yet).")]
-    rows = [_pooled_row(m.name, m.metrics) for m in contents.models]
+    rows = [_pooled_row(_labelled(m), m.metrics) for m in contents.models]
     best = max(range(len(rows)), key=lambda i: _pooled_macro_f1(contents.models[i].metrics))
     rows[best]["model"] = f"**{rows[best]['model']}**{BEST_MARK}"
     n_resamples = max((m.metrics.get("bootstrap") or {}).get("n_resamples", 0) for m in contents.models)
@@ -201,7 +208,7 @@ def comparison(contents: RunContents) -> list[Block]:
             f"{intervals}. `n` is the number "
             "of scored test rows; the best macro-F1 is marked. Fusion rows are `fusion/<method>`: weights "
             "and stackers were fitted on each fold's validation sessions only.")
-    folds = pd.DataFrame([_score_row(m.name, m.metrics) for m in contents.models])
+    folds = pd.DataFrame([_score_row(_labelled(m), m.metrics) for m in contents.models])
     return [*blocks, Block(note), Block(markdown_table(pd.DataFrame(rows))),
             Block(f"### {FOLDS_TITLE}"), Block("The same scores per fold, then averaged over the folds."),
             Block(markdown_table(folds)), *differences(contents)]

@@ -15,7 +15,7 @@ import numpy as np
 
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.config import PrepareConfig
-from emotion_classifier.features.encoder_stage import EncoderSpec, EncoderVectors
+from emotion_classifier.features.encoder_stage import EncoderSpec, EncoderVectors, encoder_label
 from emotion_classifier.models import build_layer_weighted_mlp
 from emotion_classifier.training.encoders import FeatureEncoder, FeatureScaler
 from emotion_classifier.training.estimators import ModalityInputs, ModalityModel, _availability, inputs_from_artifacts
@@ -54,11 +54,6 @@ class LayerVectorEncoder(FeatureEncoder):
 def _flat(rows: Sequence) -> np.ndarray:
     rows = np.asarray(rows, dtype=np.float32)
     return rows.reshape(len(rows), -1)
-
-
-def encoder_label(entry: dict) -> str:
-    """``id@revision`` (revision shortened): how a report or an error names an encoder."""
-    return f"{entry.get('id', '?')}@{str(entry.get('revision', '?'))[:12]}"
 
 
 class PretrainedEncoderModel(ModalityModel):
@@ -122,3 +117,4 @@ class TextPLMModel(PretrainedEncoderModel):
 
     modality = "text_plm"
     stage = "text_plm"
+

@@ -132,6 +132,7 @@ def load_encoder(folder: str, processor: str) -> LoadedEncoder:
     import torch
     import transformers
 
+    transformers.utils.logging.disable_progress_bar()  # a weights bar per load would bury prepare's own bar
     loader = {"feature_extractor": transformers.AutoFeatureExtractor, "tokenizer": transformers.AutoTokenizer}
     try:
         model = transformers.AutoModel.from_pretrained(folder, local_files_only=True)

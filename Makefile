@@ -6,6 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # Colab and GPU users install the [gpu] extra or nothing (Colab ships tensorflow); CI uses tensorflow-cpu.
 TF_EXTRA ?= cpu
+# The [pretrained] extra's torch: the CPU wheel, installed first so pip does not pull the CUDA build (GBs).
+# GPU users: make install TORCH=torch
+TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 
 .PHONY: demo test lint install clean
@@ -13,7 +16,8 @@ STAMP := $(VENV)/.installed-$(TF_EXTRA)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev]'
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained]'
 	touch $@
 
 install: $(STAMP)

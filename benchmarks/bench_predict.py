@@ -32,7 +32,7 @@ def train_small_models(work: Path, sessions: int, epochs: int) -> tuple[Path, Pa
     artifacts = load_artifacts(prepare(corpus.root, work / "artifacts", progress=False))
     sessions_of = artifacts.table["session"].to_numpy()
     last = sessions_of.max()
-    for modality in modality_names(joint=False):
+    for modality in modality_names(joint=False, default_only=True):
         inputs = modality_inputs(artifacts, modality)
         model = make_model(modality, TrainConfig(epochs=epochs))
         model.fit(inputs, np.flatnonzero(sessions_of != last), np.flatnonzero(sessions_of == last))

@@ -76,7 +76,8 @@ def _given_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
 
 # Typed options that are settings: option dest -> SECTION.FIELD (emotion_classifier/settings.py).
 _PREPARE_SETTINGS = {name: f"prepare.{name}" for name in (
-    "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "bio_normalisation", "jobs", "strict")}
+    "view", "ties", "tokenizer", "stopwords", "n_mfcc", "log_mel", "deltas", "bio_normalisation", "jobs", "strict",
+    "speech_encoders", "text_encoders")}
 _FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", "folds_file": "run.folds_file",
                   "dedup_text": "run.dedup_text"}
 _RUN_SETTINGS = {
@@ -178,6 +179,10 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
                         "only the signal up to each segment's end (what a live system has), or none")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
+    for kind, example in (("speech", "kresnik/wav2vec2-large-xlsr-korean"), ("text", "klue/roberta-base")):
+        p.add_argument(f"--{kind}-encoder", dest=f"{kind}_encoders", action="append", default=None, metavar="ID",
+                       help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
+                            "or a model folder; repeat for several (needs the [pretrained] extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     _add_settings_options(p, "prepare")
     p.set_defaults(func=_cmd_prepare)

@@ -19,7 +19,10 @@ from emotion_classifier import registry
 from emotion_classifier.datasets import clean_transcript, read_transcript
 from emotion_classifier.errors import AudioError, InputError
 from emotion_classifier.features import PrepareConfig
+from emotion_classifier.features.encoder_stage import encoder_inputs
 from emotion_classifier.features.inputs import TEXT_EMPTY, InputSpec, bio_input, speech_input, text_inputs
+from emotion_classifier.features.speech_ssl import SPEECH_SSL
+from emotion_classifier.features.text_plm import TEXT_PLM
 from emotion_classifier.features.tokenizers import resolve_stopwords
 from emotion_classifier.training.estimators import ModalityModel, preprocessing_config
 
@@ -186,6 +189,33 @@ def read_text(recordings: Sequence[Recording], spec: InputSpec) -> list:
 def read_speech(recordings: Sequence[Recording], spec: InputSpec) -> list:
     """The speech modality's reader (``registry``): each recording's frames, or why none."""
     return [attempt(speech_frames, recording, spec) for recording in recordings]
+
+
+def _wav_item(recording: Recording) -> tuple[str, str]:
+    """(the wav path, or '' and why there is none): a wav that is not there is an error."""
+    if not recording.wav:
+        return "", "no wav given"
+    if not Path(recording.wav).is_file():
+        raise AudioError("wav file not found", recording.wav)
+    return str(recording.wav), ""
+
+
+def _transcript_item(recording: Recording) -> tuple[str, str]:
+    """(the cleaned transcript, or '' and why there is none)."""
+    if not (recording.txt or recording.text):
+        return "", "no transcript given"
+    text = transcript_of(recording)
+    return (text, "") if text.strip() else ("", TEXT_EMPTY)
+
+
+def read_speech_ssl(recordings: Sequence[Recording], spec: InputSpec) -> list:
+    """The pretrained speech encoder's reader (``registry``): its stage's input function on each wav."""
+    return encoder_inputs(SPEECH_SSL, spec, [attempt(_wav_item, r) for r in recordings])
+
+
+def read_text_plm(recordings: Sequence[Recording], spec: InputSpec) -> list:
+    """The pretrained text encoder's reader (``registry``): its stage's input function on each transcript."""
+    return encoder_inputs(TEXT_PLM, spec, [attempt(_transcript_item, r) for r in recordings])
 
 
 def read_inputs(spec: InputSpec, recordings: Sequence[Recording]) -> list:

@@ -173,6 +173,13 @@ register(Modality("speech", f"{_ESTIMATORS}:SpeechModel", f"{_FEATURES}.audio_st
 register(Modality("bio", f"{_ESTIMATORS}:BioModel", f"{_FEATURES}.bio_stage:run_bio_stage", "bio",
                   f"{_FEATURES}.bio_stage:load_bio_features", f"{_INPUTS}:read_bio", h5_name="best_model_bio",
                   help="body signals: per-segment EDA/TEMP/ECG/heart-rate features into an MLP"))
+_PRETRAINED = "emotion_classifier.training.pretrained"
+register(Modality("speech_ssl", f"{_PRETRAINED}:SpeechSSLModel", f"{_FEATURES}.speech_ssl:run_speech_ssl_stage",
+                  "speech_ssl", f"{_FEATURES}.speech_ssl:load_speech_ssl", f"{_INPUTS}:read_speech_ssl", default=False,
+                  help="wavs: a frozen pretrained speech encoder's layers (--speech-encoder) into a weighted MLP"))
+register(Modality("text_plm", f"{_PRETRAINED}:TextPLMModel", f"{_FEATURES}.text_plm:run_text_plm_stage",
+                  "text_plm", f"{_FEATURES}.text_plm:load_text_plm", f"{_INPUTS}:read_text_plm", default=False,
+                  help="transcripts: a frozen pretrained text encoder's layers (--text-encoder) into a weighted MLP"))
 register(Modality("early_fusion", "emotion_classifier.fusion.early:EarlyFusionModel",
                   parts=("text", "speech", "bio"), h5_name="best_model_fusion",
                   help="MATE-style network over every modality at once"))

@@ -43,7 +43,7 @@ from emotion_classifier.training.estimators import (
 )
 from emotion_classifier.training.metrics import PROBA_COLUMNS
 
-MODALITIES = modality_names(joint=False)
+MODALITIES = modality_names(joint=False, default_only=True)
 ATOL = 1e-5
 
 

@@ -45,7 +45,7 @@ def other_value(name: str, hint, default):
     if hint is float:
         return default / 2 if default else 0.5
     if typing.get_origin(hint) is tuple:
-        return (7, 8)
+        return ("a", "b") if typing.get_args(hint)[0] is str else (7, 8)
     return Path("elsewhere/x") if hint is Path else "other"
 
 

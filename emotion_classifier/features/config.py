@@ -25,6 +25,9 @@ class PrepareConfig:
     `bio_normalisation`: whose samples z-score the `*_pnorm` bio features: ``session`` (the person's
     whole session, future included: the default, as before), ``past`` (only the person's signal up to
     the segment's end: what a live system has) or ``none`` (no `*_pnorm` columns); see `features.bio`.
+    `speech_encoders`, `text_encoders`: pretrained encoders (hub ids or model folders) whose layer
+    vectors are stored (`features/encoder_stage.py`); `speech_window_seconds`: the window a longer
+    segment is cut into for them.
     """
 
     view: str = "speaker"
@@ -42,8 +45,16 @@ class PrepareConfig:
     jobs: int | None = None
     strict: bool = False
     chunk_size: int = 64
+    speech_encoders: tuple[str, ...] = ()
+    text_encoders: tuple[str, ...] = ()
+    speech_window_seconds: float = 20.0
 
     def __post_init__(self) -> None:
+        for name in ("speech_encoders", "text_encoders"):  # a manifest gives lists, a user may give one id
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        if self.speech_window_seconds <= 0:
+            raise ValueError(f"speech_window_seconds must be positive, got {self.speech_window_seconds!r}")
         for name, value, allowed in (
             ("view", self.view, VIEWS),
             ("ties", self.ties, TIE_POLICIES),
@@ -63,4 +74,5 @@ class PrepareConfig:
         return AudioSettings(**{f.name: getattr(self, f.name) for f in fields(AudioSettings)})
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings as JSON reads them back (tuples as lists), so a rerun compares equal."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}

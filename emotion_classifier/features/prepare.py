@@ -140,8 +140,11 @@ def prepare(
     results = []
     for stage in stages():
         started = time.perf_counter()
-        results.append(stage(table, config, context))
-        results[-1].section["seconds"] = round(time.perf_counter() - started, 3)
+        result = stage(table, config, context)
+        if result is None:  # a stage with nothing configured (no pretrained encoder) writes nothing
+            continue
+        result.section["seconds"] = round(time.perf_counter() - started, 3)
+        results.append(result)
     if config.strict:
         _raise_if_strict([(r.name, r.section, r.strict_error) for r in results])
     segments = _write_outputs(out, previous, _segments_csv(table, results), results)

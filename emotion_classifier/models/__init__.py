@@ -6,6 +6,7 @@ Importing this package registers the custom layers and the class-balanced loss, 
 
 from emotion_classifier.models.bio import build_bio_mlp
 from emotion_classifier.models.heads import add_heads, compile_heads, head_loss_weights
+from emotion_classifier.models.layer_weights import LayerWeightedSum, build_layer_weighted_mlp
 from emotion_classifier.models.layers import MaskedConv1D, MaskedMaxPooling1D
 from emotion_classifier.models.losses import ClassBalancedLoss, class_balanced_weights
 from emotion_classifier.models.mlp import build_mlp
@@ -14,10 +15,12 @@ from emotion_classifier.models.text import build_sentence_mlp, build_text_rnn
 
 __all__ = [
     "ClassBalancedLoss",
+    "LayerWeightedSum",
     "MaskedConv1D",
     "MaskedMaxPooling1D",
     "add_heads",
     "build_bio_mlp",
+    "build_layer_weighted_mlp",
     "build_mlp",
     "build_sentence_mlp",
     "build_speech_crnn",

@@ -19,6 +19,7 @@ import markdown
 import pandas as pd
 
 from emotion_classifier import registry
+from emotion_classifier.features.encoder_stage import run_encoder_label
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.reporting.plots import plot_per_class_f1_comparison, plot_valence_arousal
 from emotion_classifier.reporting.run_contents import (
@@ -256,6 +257,12 @@ def _validation_note(contents: RunContents) -> str:
     return f"; {note}" if note and contents.of_group("fusion") else ""
 
 
+def _labelled(model: ScoredModel) -> str:
+    """A row's name, with the pretrained encoder its models read (``speech_ssl (klue/...@rev)``)."""
+    encoder = run_encoder_label(model.paths.root) if model.group == "modality" else ""
+    return f"{model.name} ({encoder})" if encoder else model.name
+
+
 def comparison(contents: RunContents) -> list[Block]:
     """ONE table with every modality and method: pooled scores with 95% intervals, the best validation
     macro-F1 marked; then mean ± sd over folds and the paired differences from the best single modality."""
@@ -263,8 +270,8 @@ def comparison(contents: RunContents) -> list[Block]:
     if not contents.models:
         return [*blocks, Block("No scored model in this run folder (nothing was trained or fused yet).")]
     kinds = (FAIR_KIND,) if _has_kind(contents, FAIR_KIND) else ()
-    rows = [{**_pooled_row(m.name, m.metrics, kinds), VALIDATION_COLUMN: _with_interval(m.validation_macro_f1, None)}
-            for m in contents.models]
+    rows = [{**_pooled_row(_labelled(m), m.metrics, kinds),
+             VALIDATION_COLUMN: _with_interval(m.validation_macro_f1, None)} for m in contents.models]
     best = best_on_validation(contents.models)
     if best is not None:
         row = rows[contents.models.index(best)]
@@ -280,7 +287,7 @@ def comparison(contents: RunContents) -> list[Block]:
     chosen = (f"{BEST_MARK.strip()}: the highest {VALIDATION_COLUMN} (mean over folds), chosen on validation "
               f"sessions only, never on the test rows{_validation_note(contents)}." if best is not None else
               "No model has validation predictions, so none is marked best (test rows never choose).")
-    folds = pd.DataFrame([_score_row(m.name, m.metrics) for m in contents.models])
+    folds = pd.DataFrame([_score_row(_labelled(m), m.metrics) for m in contents.models])
     return [*blocks, Block(f"{note} {kinds_note(contents)}"), Block(chosen), *dedup_note(contents),
             Block(markdown_table(pd.DataFrame(rows))),
             Block(f"### {FOLDS_TITLE}"), Block("The same scores per fold, then averaged over the folds."),

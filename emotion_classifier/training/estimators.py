@@ -92,10 +92,14 @@ class TrainConfig:
     max_frames: int = 500
     length_percentile: float = 95.0
     context_window: int = 0
+    encoders: tuple[str, ...] = ()
+    """Which prepared pretrained encoder each encoder model reads (ids as prepared; each model takes the
+    one its stage holds); empty: the only one prepared (training/pretrained.py)."""
     verbose: bool = False
 
     def __post_init__(self):
         self.hidden_units = tuple(int(u) for u in self.hidden_units)
+        self.encoders = (self.encoders,) if isinstance(self.encoders, str) else tuple(self.encoders)
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -109,6 +113,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["hidden_units"] = list(self.hidden_units)
+        data["encoders"] = list(self.encoders)
         return data
 
     @classmethod

@@ -11,7 +11,7 @@ TF_EXTRA ?= cpu
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 
-.PHONY: demo test lint install clean
+.PHONY: demo test test-fast lint install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+# For iterating: the tests that train no network end to end (readers, settings, metrics, folds, fusion
+# arithmetic, the package's shape). `make test` (the whole suite) is what CI runs.
+FAST_TESTS := tests/test_architecture.py tests/test_files.py tests/test_settings.py tests/datasets \
+	tests/training/test_metrics.py tests/training/test_folds.py tests/training/test_runs.py \
+	tests/training/test_refused_settings.py tests/fusion/test_late_fusion.py tests/fusion/test_fusion_align.py \
+	tests/features/test_tokenizers.py tests/features/test_bio_features.py tests/models
+
+test-fast: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile $(FAST_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

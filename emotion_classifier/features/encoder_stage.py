@@ -39,8 +39,10 @@ from emotion_classifier.features.stage import (
 )
 from emotion_classifier.files import fingerprint, load_npz, read_json, save_npz_atomic, stable_hash, write_json
 
-ENCODER_FORMAT = 1
-"""Bump when the pooling or the artifact layout of the encoder stages changes (every vector is redone)."""
+ENCODER_FORMAT = 2
+"""Bump when the pooling or the artifact layout of the encoder stages changes (every vector is redone).
+2: a text longer than the model's positions is pooled over windows (was truncated); Whisper pools the
+frames of the audio only (its padding to 30 s is left out)."""
 
 
 @dataclass(frozen=True)

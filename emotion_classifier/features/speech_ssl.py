@@ -4,7 +4,9 @@ function, its `prepare` stage and its artifact loader.
 Per segment: every hidden layer's mean and standard deviation over the frames of the segment's wav
 (SUPERB/EmoBox's upstream features). A segment longer than the window is cut into windows whose frames
 are pooled together (attention cost grows with the square of the length; pretraining crops are
-15-20 s). Windows are batched sorted by length, so little of a batch is padding.
+15-20 s; Whisper reads at most its fixed input, 30 s). Windows are batched sorted by length, so little
+of a batch is padding; only a window's own frames are pooled, never those of padding (Whisper pads
+every input to its 30 s).
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ from emotion_classifier.files import fingerprint
 STAGE = "speech_ssl"
 SAMPLE_RATE = 16000
 BATCH_WINDOWS = 8
-WHISPER_HOP = 320
-"""Samples per output frame of Whisper's encoder (10 ms mel hop, then a stride-2 convolution)."""
 
 
 def _receptive_field(config) -> int:
@@ -59,7 +59,8 @@ def _windows(waves: list[np.ndarray], window: int, shortest: int) -> list[tuple[
 
 def _batches(pieces: list[tuple[int, np.ndarray]], masked: bool) -> list[list[int]]:
     """Piece indices sorted by length, in batches; a model that takes no attention mask (group-norm
-    wav2vec2 base) is batched only with windows of its own length, since padding would change its output."""
+    wav2vec2 base) is batched only with windows of its own length, since padding would change its output
+    (``masked``: it takes one, or every input is padded to one length anyway, as Whisper's is)."""
     order = sorted(range(len(pieces)), key=lambda j: len(pieces[j][1]))
     batches: list[list[int]] = []
     for j in order:
@@ -72,32 +73,39 @@ def _batches(pieces: list[tuple[int, np.ndarray]], masked: bool) -> list[list[in
     return batches
 
 
-def _frames(encoder: LoadedEncoder, lengths: np.ndarray) -> np.ndarray:
-    """Output frames of windows of ``lengths`` samples (the rest of a padded batch is ignored)."""
-    import torch
+def _encoded(encoder: LoadedEncoder, samples: list[np.ndarray], masked: bool,
+             fixed: bool) -> tuple[dict, np.ndarray]:  # fmt: skip
+    """The model inputs of a batch of windows, and how many output frames of each are real audio.
 
-    if hasattr(encoder.processor, "n_samples"):  # Whisper: mel hop 160, then a stride-2 convolution
-        return -(-lengths // WHISPER_HOP)
-    return encoder.model._get_feat_extract_output_lengths(torch.as_tensor(lengths)).numpy()
+    Whisper's feature extractor pads every input to its fixed length (the encoder accepts nothing
+    else) and its encoder ignores an attention mask, so the padding produces frames of its own: the
+    extractor's mask (samples, or Whisper's mel frames) through the encoder's own
+    ``_get_feat_extract_output_lengths`` gives the frames that came from the window, and only those
+    are pooled. The mask goes to the model only when it takes one (``masked``); ``fixed``: the
+    model reads inputs of one length only (Whisper).
+    """
+    inputs = dict(encoder.processor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt",
+                                    padding="max_length" if fixed else True, return_attention_mask=True))  # fmt: skip
+    mask = inputs.pop("attention_mask")
+    if masked:
+        inputs["attention_mask"] = mask
+    return inputs, encoder.model._get_feat_extract_output_lengths(mask.sum(-1)).numpy()
 
 
 def layer_statistics(waves: list[np.ndarray], encoder: LoadedEncoder, window_seconds: float) -> np.ndarray:
     """(segments, layers, 2, hidden) float32: mean and sd of each layer's frames over all windows."""
     processor = encoder.processor
-    window = int(window_seconds * SAMPLE_RATE)
-    if hasattr(processor, "n_samples"):  # Whisper reads at most 30 s (and pads every input to it)
-        window = min(window, int(processor.n_samples))
+    fixed = getattr(processor, "n_samples", None)  # Whisper reads exactly this (30 s): pads to it, cuts at it
+    window = min(int(window_seconds * SAMPLE_RATE), int(fixed or np.iinfo(np.int64).max))
     pieces = _windows(waves, window, _receptive_field(encoder.model.config))
     masked = bool(getattr(processor, "return_attention_mask", False))
     n_layers, hidden = layer_shape(encoder.model)
     sums = np.zeros((len(waves), n_layers, hidden))
     squares, counts = np.zeros_like(sums), np.zeros(len(waves))
-    for batch in _batches(pieces, masked):
+    for batch in _batches(pieces, masked or bool(fixed)):  # padded to one length anyway: any windows batch
         samples = [pieces[j][1] for j in batch]
-        inputs = processor(samples, sampling_rate=SAMPLE_RATE, return_tensors="pt", padding=True,
-                           return_attention_mask=masked)  # fmt: skip
-        states = hidden_states(encoder, dict(inputs)).numpy().astype(np.float64)
-        frames = _frames(encoder, np.array([len(s) for s in samples]))
+        inputs, frames = _encoded(encoder, samples, masked, bool(fixed))
+        states = hidden_states(encoder, inputs).numpy().astype(np.float64)
         for b, j in enumerate(batch):
             kept = states[b, :, : int(frames[b])]
             i = pieces[j][0]

@@ -35,3 +35,8 @@ class UnknownLabelError(InputError):
 
 class AudioError(InputError):
     """A wav file that is missing, empty or undecodable."""
+
+
+class TranscriptError(InputError):
+    """A transcript whose bytes are valid in none of the known encodings: one such file is skipped
+    (its segment has no text) unless ``--strict``, as an unreadable wav is."""

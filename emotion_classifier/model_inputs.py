@@ -17,7 +17,7 @@ import numpy as np
 
 from emotion_classifier import registry
 from emotion_classifier.datasets import clean_transcript, read_transcript
-from emotion_classifier.errors import AudioError, InputError
+from emotion_classifier.errors import AudioError, InputError, TranscriptError
 from emotion_classifier.features import PrepareConfig
 from emotion_classifier.features.encoder_stage import encoder_inputs
 from emotion_classifier.features.inputs import TEXT_EMPTY, InputSpec, bio_input, speech_input, text_inputs
@@ -101,8 +101,13 @@ def transcript_of(recording: Recording) -> str:
 
 
 def text_input(recording: Recording, spec: InputSpec) -> tuple:
-    """(tokens, or the cleaned transcript for sentence embeddings, or None; why None) of a recording."""
-    text = transcript_of(recording)
+    """(tokens, or the cleaned transcript for sentence embeddings, or None; why None) of a recording.
+
+    An undecodable txt is the text modality's reason, not an error, so the other modalities still predict."""
+    try:
+        text = transcript_of(recording)
+    except TranscriptError as exc:
+        return None, str(exc).removeprefix(f"{recording.txt}: ")
     if not (recording.txt or recording.text):
         return None, "no transcript given"
     if spec.sentence:
@@ -204,7 +209,10 @@ def _transcript_item(recording: Recording) -> tuple[str, str]:
     """(the cleaned transcript, or '' and why there is none)."""
     if not (recording.txt or recording.text):
         return "", "no transcript given"
-    text = transcript_of(recording)
+    try:
+        text = transcript_of(recording)
+    except TranscriptError as exc:
+        return "", str(exc).removeprefix(f"{recording.txt}: ")
     return (text, "") if text.strip() else ("", TEXT_EMPTY)
 
 

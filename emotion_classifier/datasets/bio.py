@@ -30,6 +30,18 @@ REGULAR_STEP_SHARE = 0.8
 per dialogue, in a short file where the restarts are a large share of the steps)."""
 _UNIX_TIME_MIN = 1e8
 
+PLAUSIBLE_RANGES: dict[str, tuple[float, float, bool, str]] = {
+    "IBI": (0.25, 2.0, False, "s"),
+    "EDA": (0.0, 100.0, True, "µS"),
+    "TEMP": (20.0, 43.0, True, "°C"),
+}
+"""Per signal: (low, high, bounds included, unit) of a physiologically possible sample. An
+inter-beat interval outside (0.25, 2.0) s is a heart rate outside 30-240 bpm (a negative one became
+a negative heart rate); skin conductance outside [0, 100] µS and skin temperature outside
+[20, 43] °C are sensor faults. Such samples are dropped and listed like malformed lines, because one
+glitch would otherwise pull a segment's mean far away. ECG has no documented unit or range: its
+samples are only required to be finite."""
+
 
 @dataclass(frozen=True)
 class LineLayout:
@@ -168,6 +180,23 @@ def _check_numbers(
     return usable & ~bad, values
 
 
+def _check_plausible(
+    values: pd.Series, usable: pd.Series, signal: str, lines: pd.Series, path: Path, problems: list[dict]
+) -> pd.Series:
+    """Mark samples outside `PLAUSIBLE_RANGES` (any signal: not finite) unusable and list each one."""
+    bad = usable & ~np.isfinite(values)
+    if signal in PLAUSIBLE_RANGES:
+        low, high, closed, unit = PLAUSIBLE_RANGES[signal]
+        inside = values.between(low, high, inclusive="both" if closed else "neither")
+        bad |= usable & ~inside
+    for n, v in zip(lines[bad], values[bad], strict=True):
+        if signal in PLAUSIBLE_RANGES:
+            problems.append(_problem(path, n, f"implausible {signal} {v:g} {unit} (outside {low:g}-{high:g})"))
+        else:
+            problems.append(_problem(path, n, f"implausible {signal} {v:g} (not finite)"))
+    return usable & ~bad
+
+
 def _estimated_rate(time: pd.Series) -> float | None:
     """Samples per second from the median positive time step (the ECG files do not state a rate)."""
     steps = np.diff(time.to_numpy())
@@ -201,6 +230,7 @@ def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> B
     value = pd.Series(np.nan, index=fields.index)
     if value_field is not None:
         usable, value = _check_numbers(fields[value_field], usable, signal.lower(), line_numbers, path, problems)
+        usable = _check_plausible(value, usable, signal, line_numbers, path, problems)
     if time_field is None:
         time = pd.Series(np.arange(len(fields)) / rate if rate else np.nan, index=fields.index, dtype=float)
     else:
@@ -208,8 +238,29 @@ def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> B
         rate = rate if signal != "ECG" else _estimated_rate(time[usable])
     segment_id = fields[layout.max_fields - 1].where(counts.eq(layout.max_fields), "")
     samples = pd.DataFrame({"time": time, "value": value, "segment_id": segment_id})[usable].reset_index(drop=True)
+    if fields.empty:
+        after = " after the header" if lines else ""
+        problems.append(_problem(path, len(lines) + 1, f"empty file: no samples{after}"))
     problems.sort(key=lambda p: p["line"])
     return BioRecording(str(path), signal, rate, samples, problems, value_field is not None, note)
+
+
+def unmatched_ids_problem(recording: BioRecording, ids: set[str]) -> dict | None:
+    """A problem when a file with samples carries no segment id of ``ids`` (e.g. a TEMP file of another
+    session copied under this name): none of its samples can reach a segment, which would otherwise
+    only show as lower coverage. None when some id matches, or when the file has no samples at all
+    (reported as an empty file)."""
+    if recording.samples.empty:
+        return None
+    found = set(recording.samples["segment_id"]) - {""}
+    if found & ids:
+        return None
+    example = f" (e.g. {min(found)!r})" if found else ""
+    return {
+        "file": recording.path,
+        "line": None,
+        "problem": f"no segment id in the file matches a segment of the table: {len(found)} ids{example}",
+    }
 
 
 def bio_files_for(row_or_person: Mapping | str, root: str | Path) -> dict[str, Path]:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from emotion_classifier.datasets.bio import BIO_SIGNALS, BioRecording, bio_files_for, read_bio_file
+from emotion_classifier.datasets.bio import (
+    BIO_SIGNALS,
+    BioRecording,
+    bio_files_for,
+    read_bio_file,
+    unmatched_ids_problem,
+)
 
 
 def owner_files(speaker: pd.DataFrame, root: Path) -> pd.DataFrame:
@@ -38,7 +44,8 @@ def bio_coverage(table: pd.DataFrame, root: str | Path | None = None) -> pd.Data
     speaker's file is missing), ``S_samples`` (samples carrying the segment id) and ``S_signal`` (the
     file holds a usable signal column; False for a KEMDy19 ECG file that only has time columns).
 
-    ``attrs["problems"]`` lists the malformed bio lines (with their ``signal``), ``attrs["notes"]`` what was detected in
+    ``attrs["problems"]`` lists the malformed and implausible bio lines, empty files and files whose ids
+    match no segment (with their ``signal``), ``attrs["notes"]`` what was detected in
     undocumented layouts (one entry per file). Each file is read once.
     """
     root = Path(root if root is not None else table.attrs["root"])
@@ -50,6 +57,7 @@ def bio_coverage(table: pd.DataFrame, root: str | Path | None = None) -> pd.Data
         coverage.attrs.update(problems=problems, notes=notes)
         return coverage
     files = owner_files(speaker, root)
+    table_ids = set(table["segment_id"]).union(table["segment_id_raw"])
     corpus = speaker["corpus"].iloc[0]
     for signal in files.columns:
         samples = pd.Series(0, index=speaker.index)
@@ -59,6 +67,8 @@ def bio_coverage(table: pd.DataFrame, root: str | Path | None = None) -> pd.Data
                 continue
             recording = read_bio_file(path, signal, corpus)
             problems.extend({**p, "signal": signal} for p in recording.problems)
+            if (unmatched := unmatched_ids_problem(recording, table_ids)) is not None:
+                problems.append({**unmatched, "signal": signal})
             notes.extend([recording.layout_note] if recording.layout_note else [])
             samples[rows.index] = _samples_per_row(rows, recording)
             usable[rows.index] = recording.signal_column_found

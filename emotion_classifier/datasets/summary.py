@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pandas as pd
@@ -14,10 +15,41 @@ from emotion_classifier.datasets.coverage import bio_coverage
 from emotion_classifier.labels import EMOTIONS
 
 N_PROBLEMS_SHOWN = 10
+N_PLACES_PER_KIND = 3
+"""file:line places printed per kind of problem (the manifest / ``--json`` list all of them)."""
+_VARYING = re.compile(r"'[^']*'|\S*/\S*|-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
-def _bio_summary(table: pd.DataFrame) -> dict:
-    coverage = bio_coverage(table)
+def problem_kind(problem: dict) -> str:
+    """What a problem is, without the values that differ between its occurrences (numbers, quoted
+    cells, paths), so that 10,000 implausible samples read as one kind with a count."""
+    return " ".join(_VARYING.sub("…", problem["problem"]).split())
+
+
+def problem_place(problem: dict) -> str:
+    """``file:line``, or the file alone for a problem of a whole file."""
+    return problem["file"] if problem.get("line") is None else f"{problem['file']}:{problem['line']}"
+
+
+def problem_kinds(problems: list[dict], places: int = N_PLACES_PER_KIND) -> list[dict]:
+    """``{kind, count, first}`` per kind of problem, most frequent first; ``first`` holds the first
+    ``places`` places, so a screen summary stays short however many lines a file got wrong."""
+    kinds: dict[str, dict] = {}
+    for p in problems:
+        entry = kinds.setdefault(problem_kind(p), {"kind": problem_kind(p), "count": 0, "first": []})
+        entry["count"] += 1
+        if len(entry["first"]) < places:
+            entry["first"].append(problem_place(p))
+    return sorted(kinds.values(), key=lambda k: -k["count"])
+
+
+def problem_kind_lines(kinds: list[dict], indent: str = "  ") -> list[str]:
+    """One line per kind: count, kind and where its first occurrences are."""
+    return [f"{indent}{k['count']} x {k['kind']}: {', '.join(k['first'])}"
+            + (", ..." if k["count"] > len(k["first"]) else "") for k in kinds]  # fmt: skip
+
+
+def _bio_summary(coverage: pd.DataFrame) -> dict:
     problems = coverage.attrs["problems"]
     summary = {}
     for column in coverage.columns:
@@ -44,6 +76,7 @@ def summarise(table: pd.DataFrame) -> dict:
     speaker = table[table["view"].eq("speaker")]
     single = speaker[speaker["n_labels"].eq(1)]
     problems = table.attrs.get("problems", [])
+    coverage = bio_coverage(table)
     return {
         "corpus": table.attrs.get("corpus", ""),
         "root": table.attrs.get("root", ""),
@@ -60,8 +93,9 @@ def summarise(table: pd.DataFrame) -> dict:
             "text": int(speaker["txt_path"].eq("").sum()),
             "empty_text": int((speaker["txt_path"].ne("") & speaker["text_raw"].eq("")).sum()),
         },
-        "bio": _bio_summary(table),
-        "problems": {"count": len(problems), "first": problems[:N_PROBLEMS_SHOWN]},
+        "bio": _bio_summary(coverage),
+        "problems": {"count": len(problems), "first": problems[:N_PROBLEMS_SHOWN],
+                     "kinds": problem_kinds(problems + coverage.attrs["problems"])},  # fmt: skip
     }
 
 
@@ -95,12 +129,14 @@ def _bio_lines(summary: dict) -> list[str]:
 
 def _problem_lines(summary: dict) -> list[str]:
     problems = summary["problems"]
-    if not problems["count"]:
+    kinds = problems.get("kinds", [])
+    if not problems["count"] and not kinds:
         return ["problems: none"]
-    lines = [f"problems: {problems['count']} skipped or unused items, first {len(problems['first'])}:"]
-    for p in problems["first"]:
-        where = p["file"] if p.get("line") is None else f"{p['file']}:{p['line']}"
-        lines.append(f"  {where}: {p['problem']}")
+    lines = [f"problems by kind (annotation, media and bio files; {sum(k['count'] for k in kinds)} in all):",
+             *problem_kind_lines(kinds)]  # fmt: skip
+    if problems["count"]:
+        lines.append(f"corpus problems: {problems['count']} skipped or unused items, first {len(problems['first'])}:")
+        lines.extend(f"  {problem_place(p)}: {p['problem']}" for p in problems["first"])
     return lines
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from emotion_classifier.errors import InputError
+from emotion_classifier.errors import TranscriptError
 
 ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp949", "euc-kr")
 """Tried in order; ``utf-8-sig`` is UTF-8 that also drops a byte-order mark."""
@@ -52,7 +52,7 @@ def decode_transcript(data: bytes, path: str | Path) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InputError(f"transcript is neither UTF-8, cp949 nor EUC-KR ({len(data)} bytes)", path)
+    raise TranscriptError(f"transcript is neither UTF-8, cp949 nor EUC-KR ({len(data)} bytes)", path)
 
 
 def read_transcript(path: str | Path) -> str:
@@ -60,6 +60,25 @@ def read_transcript(path: str | Path) -> str:
     return decode_transcript(Path(path).read_bytes(), path).strip()
 
 
-def read_transcripts(paths: Iterable[str]) -> list[str]:
-    """Read many transcripts, '' where the path is '' (a missing file is not an error here)."""
-    return [read_transcript(p) if p else "" for p in paths]
+UNDECODABLE = "undecodable transcript, read as empty"
+"""The problem text of a transcript skipped by `read_transcripts` (what ``--strict`` looks for)."""
+
+
+def read_transcripts(paths: Iterable[str], problems: list[dict] | None = None) -> list[str]:
+    """Read many transcripts, '' where the path is '' (a missing file is not an error here).
+
+    With ``problems`` an undecodable file reads as '' and is listed there (``file``, ``line`` None,
+    ``problem`` starting with `UNDECODABLE`), so one bad file does not stop a whole corpus; without
+    it the `TranscriptError` is raised.
+    """
+    texts = []
+    for p in paths:
+        try:
+            texts.append(read_transcript(p) if p else "")
+        except TranscriptError as exc:
+            if problems is None:
+                raise
+            why = str(exc).removeprefix(f"{p}: ")
+            problems.append({"file": str(p), "line": None, "problem": f"{UNDECODABLE} ({why})"})
+            texts.append("")
+    return texts

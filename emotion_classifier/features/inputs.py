@@ -20,6 +20,7 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from emotion_classifier.datasets import read_bio_file
+from emotion_classifier.datasets.bio import unmatched_ids_problem
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
 from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, PREFIXES, signal_features
@@ -175,6 +176,10 @@ def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str
     for signal, paths in files.items():
         recordings = [read_bio_file(path, signal, corpus) for path in sorted(paths, key=str)]
         report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
+        if not whole_file:
+            known = {i for pair in ids for i in pair}
+            unmatched = (unmatched_ids_problem(r, known) for r in recordings)
+            report["problems"] += [{**p, "signal": signal} for p in unmatched if p is not None]
         report["notes"] += [r.layout_note for r in recordings if r.layout_note]
         report["unusable"] += [{"file": r.path, "signal": signal, "reason": unusable_reason(r)}
                                for r in recordings if unusable_reason(r)]  # fmt: skip

@@ -9,6 +9,7 @@ import platform
 from collections import Counter
 from pathlib import Path
 
+from emotion_classifier.datasets.summary import problem_kind_lines, problem_kinds
 from emotion_classifier.files import fingerprint
 
 PACKAGES: tuple[str, ...] = (
@@ -93,6 +94,11 @@ def format_summary(manifest: dict) -> str:
     unused = manifest["stages"]["bio"]["signals_unused"]
     if unused:
         lines.append(f"  bio signals not used (no usable signal column): {', '.join(unused)}")
+    problems = [*manifest.get("corpus_problems", [])]
+    problems += [p for section in manifest["stages"].values() for p in section.get("problems", [])]
+    if problems:
+        lines.append(f"  problems: {len(problems)} (listed in manifest.json), by kind:")
+        lines += problem_kind_lines(problem_kinds(problems), indent="    ")
     changes = manifest["changes"]
     if any(changes.values()):
         lines.append("  inputs since the previous run: " + ", ".join(f"{len(v)} {k}" for k, v in changes.items()))

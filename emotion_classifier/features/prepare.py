@@ -19,6 +19,7 @@ import pandas as pd
 from emotion_classifier import registry
 from emotion_classifier.datasets import open_corpus
 from emotion_classifier.datasets.layout import annotation_files
+from emotion_classifier.datasets.transcripts import UNDECODABLE, read_transcript
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.features.config import PrepareConfig
@@ -56,6 +57,13 @@ def _raise_if_strict(sections: list[tuple[str, dict, type[InputError] | None]]) 
     for name, section, error_class in sections:
         if section.get("strict") and (error := strict_error(name, section, error_class or InputError)):
             raise error
+
+
+def _raise_if_undecodable(problems: list[dict]) -> None:
+    """``--strict``: the first transcript the reader skipped as undecodable stops the run, naming it."""
+    for problem in problems:
+        if problem["problem"].startswith(UNDECODABLE):
+            read_transcript(problem["file"])  # raises the reader's own error, naming the file
 
 
 def _nothing_to_do(previous: dict, config: PrepareConfig, out: Path, progress: bool) -> Path:
@@ -135,6 +143,8 @@ def prepare(
     if nothing_changed(previous, data, out, config.as_dict(), versions):
         return _nothing_to_do(previous, config, out, progress)
     table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
+    if config.strict:
+        _raise_if_undecodable(table.attrs["problems"])
     out.mkdir(parents=True, exist_ok=True)
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
     results = []

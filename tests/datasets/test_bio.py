@@ -39,12 +39,12 @@ def test_malformed_lines_are_listed_not_fatal(kemdy19_root) -> None:
 
 
 def test_blank_cells_and_blank_lines(tmp_path) -> None:
-    path = write(tmp_path / "Sess01F.csv", "0.1,1.0,16:00:00.000\n,1.25,16:00:00.250,Sess01_script01_F001\n\n"
-                 "0.3,1.5,16:00:00.500,Sess01_script01_F001\n")
+    path = write(tmp_path / "Sess01F.csv", "30.1,1.0,16:00:00.000\n,1.25,16:00:00.250,Sess01_script01_F001\n\n"
+                 "30.3,1.5,16:00:00.500,Sess01_script01_F001\n")
     rec = read_bio_file(path, "TEMP")
     assert [p["line"] for p in rec.problems] == [2, 3]
     assert "'' is not a number" in rec.problems[0]["problem"]
-    assert rec.samples["value"].tolist() == [0.1, 0.3]
+    assert rec.samples["value"].tolist() == [30.1, 30.3]
 
 
 def test_by_segment_is_time_sorted_and_skips_untagged(tmp_path) -> None:
@@ -68,7 +68,7 @@ def test_kemdy20_e4_header_lines(kemdy20_root) -> None:
 
 
 def test_kemdy20_bad_sampling_rate_is_listed(tmp_path) -> None:
-    path = write(tmp_path / "Sess01_script01_User001F.csv", "1600000000.0\nfast\n0.5,t\n")
+    path = write(tmp_path / "Sess01_script01_User001F.csv", "1600000000.0\nfast\n30.5,t\n")
     rec = read_bio_file(path, "TEMP", corpus="KEMDy20")
     assert rec.sampling_rate is None and math.isnan(rec.samples["time"].iloc[0])
     assert rec.problems[0]["line"] == 2 and "sampling rate" in rec.problems[0]["problem"]
@@ -135,7 +135,8 @@ def test_never_a_time_column_as_signal(tmp_path) -> None:
 
 def test_empty_file(tmp_path) -> None:
     rec = read_bio_file(write(tmp_path / "Sess01F.csv", ""), "EDA")
-    assert rec.samples.empty and rec.problems == [] and rec.by_segment() == {}
+    assert rec.samples.empty and rec.by_segment() == {}
+    assert [(p["line"], p["problem"]) for p in rec.problems] == [(1, "empty file: no samples")]
     assert list(rec.samples.columns) == ["time", "value", "segment_id"]
 
 

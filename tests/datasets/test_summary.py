@@ -51,7 +51,9 @@ def test_format_summary_mentions_every_part(kemdy19_root) -> None:
     assert "ties: 2 speaker-view segments" in text
     assert "missing (speaker view): 1 wav, 1 transcripts, 1 empty transcripts" in text
     assert "files with no signal column (time only, not used): 1" in text
-    assert "problems: none" in text
+    # the fixture's malformed bio lines are summarised by kind with file:line (issue 13 item 7)
+    assert "problems by kind" in text
+    assert "1 x eda … is not a number: " in text and "EDA/Session01/Original/Sess01F.csv:5" in text
 
 
 def test_problems_are_listed_in_the_summary(kemdy19_root) -> None:

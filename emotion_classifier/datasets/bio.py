@@ -126,6 +126,8 @@ def _split_fields(lines: list[str], layout: LineLayout) -> tuple[pd.DataFrame, p
 def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: list[dict]) -> float | None:
     if layout.time_field is not None:
         return layout.rate
+    if not lines:  # an empty file: listed once, as such, by read_bio_file
+        return None
     if len(lines) < layout.header_lines:
         problems.append(_problem(path, len(lines) + 1, "missing E4 header line (sampling rate)"))
         return None
@@ -184,16 +186,15 @@ def _check_plausible(
     values: pd.Series, usable: pd.Series, signal: str, lines: pd.Series, path: Path, problems: list[dict]
 ) -> pd.Series:
     """Mark samples outside `PLAUSIBLE_RANGES` (any signal: not finite) unusable and list each one."""
-    bad = usable & ~np.isfinite(values)
     if signal in PLAUSIBLE_RANGES:
         low, high, closed, unit = PLAUSIBLE_RANGES[signal]
-        inside = values.between(low, high, inclusive="both" if closed else "neither")
-        bad |= usable & ~inside
-    for n, v in zip(lines[bad], values[bad], strict=True):
-        if signal in PLAUSIBLE_RANGES:
-            problems.append(_problem(path, n, f"implausible {signal} {v:g} {unit} (outside {low:g}-{high:g})"))
-        else:
-            problems.append(_problem(path, n, f"implausible {signal} {v:g} (not finite)"))
+        bad = usable & ~values.between(low, high, inclusive="both" if closed else "neither")  # NaN/inf too
+        why = f"{unit} (outside {low:g}-{high:g})"
+    else:
+        bad = usable & ~np.isfinite(values)
+        why = "(not finite)"
+    found = zip(lines[bad], values[bad], strict=True)
+    problems.extend(_problem(path, n, f"implausible {signal} {v:g} {why}") for n, v in found)
     return usable & ~bad
 
 

@@ -17,7 +17,8 @@ from emotion_classifier.labels import EMOTIONS
 N_PROBLEMS_SHOWN = 10
 N_PLACES_PER_KIND = 3
 """file:line places printed per kind of problem (the manifest / ``--json`` list all of them)."""
-_VARYING = re.compile(r"'[^']*'|\S*/\S*|-?\d+(?:\.\d+)?(?:e-?\d+)?")
+_NUMBER = r"\d+(?:\.\d+)?(?:e[+-]?\d+)?"
+_VARYING = re.compile(rf"'[^']*'|\S*/\S*|(?<![\w.-]){_NUMBER}-{_NUMBER}(?![\w.])|(?<![\w.-])-?{_NUMBER}(?![\w.])")
 
 
 def problem_kind(problem: dict) -> str:

@@ -20,7 +20,8 @@ def inject(root: Path) -> dict[str, str]:
     """Every fault of items 1, 2, 6, 7 at once, in session 1; returns problem text -> file:line (or file)."""
     ibi = root / "IBI/Session01/Sess01_script01_User001F.csv"
     lines = ibi.read_text().splitlines()
-    lines.append(lines[-1].replace(lines[-1].split(",")[1], "-0.5", 1))
+    last = lines[-1].split(",")
+    lines.append(",".join([last[0], "-0.5", *last[2:]]))  # offset_s, ibi_s, timestamp[, id]
     ibi.write_text("\n".join(lines) + "\n")
     annotation = root / "annotation/Sess01_eval.csv"
     rows = annotation.read_text().splitlines()

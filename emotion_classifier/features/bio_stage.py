@@ -34,6 +34,10 @@ from emotion_classifier.features.stage import (
 from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
+BIO_READER = "plausible-ranges-1"
+"""Version of what the bio reader keeps and reports (samples outside `datasets.bio.PLAUSIBLE_RANGES`
+dropped, empty files and files reaching no segment listed): part of the key, so chunks cached by an
+older reader, with its features and its shorter problem list, are recomputed once."""
 
 
 def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str,
@@ -90,7 +94,7 @@ def _skipped(row: pd.Series, row_files: pd.Series) -> dict:
 def _key_settings(corpus: str, normalisation: str) -> list:
     """What the bio stage's cache keys are built from. The default normalisation adds nothing, so
     artifacts (and the runs whose fingerprint holds this key) made before it was a setting stay valid."""
-    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2]
+    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2, BIO_READER]
     return base if normalisation == PrepareConfig.bio_normalisation else [*base, {"normalisation": normalisation}]
 
 

@@ -103,7 +103,7 @@ def transcript_of(recording: Recording) -> str:
 def text_input(recording: Recording, spec: InputSpec) -> tuple:
     """(tokens, or the cleaned transcript for sentence embeddings, or None; why None) of a recording."""
     text = transcript_of(recording)
-    if not (recording.txt or recording.text):
+    if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
         return None, "no transcript given"
     if spec.sentence:
         return (text, "") if text.strip() else (None, TEXT_EMPTY)
@@ -202,7 +202,7 @@ def _wav_item(recording: Recording) -> tuple[str, str]:
 
 def _transcript_item(recording: Recording) -> tuple[str, str]:
     """(the cleaned transcript, or '' and why there is none)."""
-    if not (recording.txt or recording.text):
+    if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
         return "", "no transcript given"
     text = transcript_of(recording)
     return (text, "") if text.strip() else ("", TEXT_EMPTY)

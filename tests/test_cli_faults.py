@@ -15,6 +15,7 @@ from emotion_classifier import cli
 from emotion_classifier.cli import main
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
+from emotion_classifier.model_inputs import Recording, _transcript_item
 from emotion_classifier.predict import EmotionClassifier
 from emotion_classifier.training.estimators import TrainConfig, make_model, modality_inputs
 
@@ -146,3 +147,17 @@ def test_prepare_refuses_bad_numbers_before_writing(setup, tmp_path, capsys, opt
     assert main(["prepare", "--data", str(setup[0]), "--out", str(out), "--quiet", *option]) == 2
     _one_error_line(capsys, setting)
     assert not out.exists()
+
+
+# -- item 9: the small ones ----------------------------------------------------------------------------
+def test_a_file_given_as_data_is_called_a_file(tmp_path, capsys):
+    corpus = tmp_path / "corpus.zip"
+    corpus.write_bytes(b"PK")
+    assert main(["inspect", "--data", str(corpus)]) == 2
+    _one_error_line(capsys, str(corpus), "is a file, expected the corpus folder")
+
+
+def test_an_empty_text_is_called_an_empty_transcript():
+    """``--text ""`` was reported as "no transcript given"; only an absent one is."""
+    assert "empty" in _transcript_item(Recording(text=""))[1]
+    assert _transcript_item(Recording())[1] == "no transcript given"

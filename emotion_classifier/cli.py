@@ -24,7 +24,9 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:
     from emotion_classifier.datasets.synthetic import generate_corpus
+    from emotion_classifier.files import check_writable
 
+    check_writable(args.out, "--out")
     corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed)
     print(corpus.summary())
     return 0
@@ -32,15 +34,17 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     from emotion_classifier.datasets import open_corpus
     from emotion_classifier.datasets.summary import format_summary, summarise
+    from emotion_classifier.files import check_writable
 
+    if args.out:
+        check_writable(Path(args.out).parent, "--out")
     table = open_corpus(args.data, tie_policy=args.ties)
     summary = summarise(table)
     if args.out:
-        from pathlib import Path
-
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
     if args.json:
@@ -100,8 +104,10 @@ def _command_settings(args: argparse.Namespace, options: dict[str, str], section
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     from emotion_classifier.features import prepare
+    from emotion_classifier.files import check_writable
 
     settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
+    check_writable(args.out, "--out")
     prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
     return 0
 
@@ -116,12 +122,16 @@ def _train_settings(args: argparse.Namespace):
 def _cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from emotion_classifier.files import check_writable
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.train import train_modality
 
     settings = _train_settings(args)
     folds = settings.run
     run_dir = Path(args.runs_dir) / args.run / args.modality
+    # Both checked before the cross-validation: an unwritable --models used to fail after all of it.
+    check_writable(args.models, "--models")
+    check_writable(run_dir, "--runs-dir")
     metrics = train_modality(
         args.artifacts, args.modality, settings.train, run_dir, models_dir=args.models, n_folds=folds.n_folds,
         test_sessions=folds.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
@@ -220,13 +230,18 @@ def _add_folds_file(p: argparse.ArgumentParser) -> None:
 _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from emotion_classifier.files import check_writable
     from emotion_classifier.pipeline import run_pipeline
     from emotion_classifier.settings import SECTIONS
 
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
-    run_pipeline(settings.pipeline_config(), progress=not args.quiet)
+    config = settings.pipeline_config()
+    for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
+                         (config.models_dir, "--models")):
+        check_writable(folder, what)
+    run_pipeline(config, progress=not args.quiet)
     return 0
 
 
@@ -312,27 +327,47 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import warnings
 
+    from emotion_classifier.files import check_new_file
     from emotion_classifier.predict import EmotionClassifier
     from emotion_classifier.predict_io import format_prediction
 
     single = {k: getattr(args, k) for k in ("wav", "text", "txt", "eda", "temp", "ibi", "ecg", "segment_id")}
     if bool(args.input) == any(v is not None for v in single.values()):
         raise InputError("give either --input (a folder or CSV) or one recording (--wav, --text/--txt, bio files)")
+    if args.input:  # before the models load: a bad --out must not cost the predictions
+        check_new_file(args.out, "--out", overwrite=args.overwrite)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         classifier = EmotionClassifier.load(args.models)
-        result = classifier.predict_many(args.input) if args.input else classifier.predict(**single)
+        if not args.input:
+            result = classifier.predict(**single)
+        else:
+            n_rows, errors = _write_predictions(classifier.predict_chunks(args.input, PREDICT_CHUNK), args.out)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     if not args.input:
         print(format_prediction(result))
         return 0
-    result.to_csv(args.out, index=False)
-    failed = result[result["error"] != ""]
-    for _, row in failed.iterrows():
-        print(f"error: {row['error']}", file=sys.stderr)
-    print(f"{len(result)} recordings, {len(failed)} failed; predictions written to {args.out}")
-    return 1 if len(failed) else 0
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    print(f"{n_rows} recordings, {len(errors)} failed; predictions written to {args.out}")
+    return 1 if errors else 0
+
+
+PREDICT_CHUNK = 64  # rows per chunk of `predict --input`: what an interruption or a failure can lose
+
+
+def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
+    """Append each predicted chunk to ``out`` as it arrives (header once), so a failure or Ctrl-C keeps
+    the rows already done; returns the number of rows and the errors of the failed ones."""
+    n_rows, errors = 0, []
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        for chunk in chunks:
+            chunk.to_csv(handle, index=False, header=n_rows == 0)
+            handle.flush()
+            n_rows += len(chunk)
+            errors += [e for e in chunk["error"] if e]
+    return n_rows, errors
 
 
 def _add_predict(sub: argparse._SubParsersAction) -> None:
@@ -349,7 +384,9 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input", default=None,
                    help="many recordings: a folder of wav/txt pairs, or a CSV with columns wav, text or txt, eda, "
                         "temp, ibi")
-    p.add_argument("--out", default="predictions.csv", help="CSV written with --input (default: %(default)s)")
+    p.add_argument("--out", default="predictions.csv", help="CSV written with --input (default: %(default)s); "
+                   "an existing file is kept unless --overwrite")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_predict)
 
 

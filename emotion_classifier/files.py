@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -113,3 +114,36 @@ def read_json(path: str | Path, missing: str = "file not found") -> Any:
         raise InputError(f"not a UTF-8 text file ({exc.reason})", path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+
+
+def check_writable(folder: str | Path, what: str) -> Path:
+    """Create ``folder`` if needed and prove a file can be written in it, before any work starts.
+
+    Commands used to find an unwritable output folder only at the end (``train`` after its whole
+    cross-validation); a probe file written and removed here fails in a second instead. ``what`` names
+    the folder's role in the one-line message ("models folder", "--out").
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{what}: is a file, expected a folder", folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-probe-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{what}: cannot write here ({exc.strerror or exc})", folder) from None
+    return folder
+
+
+def check_new_file(path: str | Path, what: str, *, overwrite: bool = False) -> Path:
+    """``path`` can be written and replaces no existing file unless ``overwrite`` (checked before work).
+
+    A previous output is someone's results: it is refused, not silently replaced, with the two ways out.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what}: is a folder, expected a file name", path)
+    if path.exists() and not overwrite:
+        raise InputError(f"{what}: already exists; give another name or add --overwrite", path)
+    check_writable(path.parent, what)
+    return path

@@ -108,7 +108,7 @@ def text_input(recording: Recording, spec: InputSpec) -> tuple:
         text = transcript_of(recording)
     except TranscriptError as exc:
         return None, str(exc).removeprefix(f"{recording.txt}: ")
-    if not (recording.txt or recording.text):
+    if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
         return None, "no transcript given"
     if spec.sentence:
         return (text, "") if text.strip() else (None, TEXT_EMPTY)
@@ -207,7 +207,7 @@ def _wav_item(recording: Recording) -> tuple[str, str]:
 
 def _transcript_item(recording: Recording) -> tuple[str, str]:
     """(the cleaned transcript, or '' and why there is none)."""
-    if not (recording.txt or recording.text):
+    if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
         return "", "no transcript given"
     try:
         text = transcript_of(recording)

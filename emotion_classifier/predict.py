@@ -10,7 +10,7 @@ Each model's inputs are read from the recording as `prepare` read its training r
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -247,6 +247,19 @@ class EmotionClassifier:
         result["method"] = self.method
         result["note"] = self.note
         return result
+
+
+    def predict_chunks(self, inputs: pd.DataFrame | str | Path, size: int = 64) -> Iterator[pd.DataFrame]:
+        """`predict_many` over ``size`` rows at a time, each chunk yielded as soon as it is predicted.
+
+        A caller that writes each chunk when it arrives keeps the rows already predicted when a later
+        chunk fails or the run is interrupted (``emotion predict --input`` does).
+        """
+        if size < 1:
+            raise ValueError(f"chunk size must be >= 1, got {size}")
+        table = recordings_table(inputs)
+        for start in range(0, len(table), size):
+            yield self.predict_many(table.iloc[start : start + size])
 
 
 def _result(proba: np.ndarray, valence: float, arousal: float) -> dict:

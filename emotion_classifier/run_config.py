@@ -49,6 +49,11 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.seeds < 1:
             raise ValueError(f"seeds must be at least 1, got {self.seeds}")
+        # 0 folds used to fall through ``n_folds or default`` and run the default count silently.
+        if self.n_folds is not None and self.n_folds < 2:
+            raise ValueError(f"n_folds (--folds) must be at least 2, got {self.n_folds}")
+        if self.sample_sessions is not None and self.sample_sessions < 1:
+            raise ValueError(f"sample_sessions (--sessions) must be at least 1, got {self.sample_sessions}")
 
     @property
     def data_dir(self) -> Path:

@@ -23,6 +23,8 @@ ANNOTATION_NAME: dict[str, re.Pattern[str]] = {
 
 
 def _annotation_dir(root: Path) -> Path:
+    if root.is_file():
+        raise CorpusLayoutError("is a file, expected the corpus folder (a KEMDy19 or KEMDy20 copy)", root)
     if not root.is_dir():
         raise CorpusLayoutError("no such folder (expected a KEMDy19 or KEMDy20 copy)", root)
     folder = root / "annotation"

@@ -6,11 +6,15 @@ finished chunks and a rerun computes only the rest.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+from joblib._parallel_backends import LokyBackend
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -36,7 +40,37 @@ class StageRun:
     computed: int
 
 
-def _indexed(compute: Callable[..., ChunkResult], index: int, args: tuple) -> tuple[int, ChunkResult]:
+WATCH_SECONDS = 0.5
+_watched: set[int] = set()  # the parents this (worker) process already watches
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """Exit at once when ``parent`` is no longer this process's parent.
+
+    A loky worker outlives a SIGKILLed `prepare` for minutes (it holds ~400 MB each, and nothing tells it
+    the parent died); a worker's parent id changes the moment its parent dies (it is re-parented).
+    `os._exit`: the worker's work is for nobody now, and no cleanup of the dead parent's pool may block.
+    """
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker process (not the parent itself), start once the thread that ends it with ``parent``.
+
+    A daemon thread polling `os.getppid` rather than ``prctl(PR_SET_PDEATHSIG)``: it works beyond Linux,
+    and the death signal fires when the *thread* that forked the worker ends, which in loky's pool may be
+    a manager thread of a parent still alive.
+    """
+    if os.getpid() == parent or parent in _watched:
+        return
+    _watched.add(parent)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _indexed(compute: Callable[..., ChunkResult], index: int, args: tuple, parent: int) -> tuple[int, ChunkResult]:
+    watch_parent(parent)
     return index, compute(*args)
 
 
@@ -54,8 +88,11 @@ def run_chunks(
     todo = [i for i, result in enumerate(results) if result is None]
     if todo:
         n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs), len(todo))
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-        tasks = (delayed(_indexed)(compute, i, chunks[i].args) for i in todo)
+        # Every loky worker watches this process from its start (even one that never gets a task), and
+        # each task checks again in case another backend ran it.
+        backend = LokyBackend(initializer=watch_parent, initargs=(os.getpid(),))
+        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+        tasks = (delayed(_indexed)(compute, i, chunks[i].args, os.getpid()) for i in todo)
         # Chunks are the parallelism: BLAS threads inside a chunk only fight over the same cores
         # (10x slower MFCCs on 2 cores). joblib limits its workers itself; this covers jobs=1.
         with threadpool_limits(limits=1):

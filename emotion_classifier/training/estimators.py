@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -488,12 +489,25 @@ class ModalityModel:
         network rebuilt from the sidecar, because Keras 3 cannot rebuild masked graphs from HDF5."""
         native, legacy = folder / f"{name}.keras", folder / f"{name}.h5"
         if native.is_file():
-            return keras.saving.load_model(native, safe_mode=True)
-        if not legacy.is_file():
+            path = native
+        elif legacy.is_file():
+            path = legacy
+        else:
             raise InputError(f"no {name}.keras or {name}.h5 next to the sidecar", folder)
-        network = self._build_network(input_shape)
-        network.load_weights(legacy)
-        return network
+        # A truncated or empty file makes Keras say "File not found" (or an h5py/zip error) 28 lines
+        # deep about a file that exists; the user can only retrain or copy it again, so say that.
+        try:
+            if path is native:
+                return keras.saving.load_model(native, safe_mode=True)
+            network = self._build_network(input_shape)
+            network.load_weights(legacy)
+            return network
+        except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            if path.stat().st_size and not _damaged_archive(path):
+                raise  # a readable file Keras still refuses: not a damaged copy, keep its own message
+            reason = "empty" if not path.stat().st_size else "truncated or corrupt"
+            raise InputError(f"not a readable {path.suffix} model ({reason}): retrain or copy it again",
+                             path) from exc
 
     def save(self, folder: str | Path, name: str, fmt: str = "keras") -> Path:
         """Write ``name.keras`` plus the ``name.json`` sidecar; ``fmt='h5'`` writes the legacy
@@ -554,6 +568,24 @@ class ModalityModel:
         if tokenizer and recorded and recorded != tokenizer_version(tokenizer):
             warnings.warn(f"{where}: trained with tokenizer {tokenizer} ({recorded}), this environment has "
                           f"{tokenizer_version(tokenizer)}: its morphemes may differ", UserWarning, stacklevel=3)
+
+
+def _damaged_archive(path: Path) -> bool:
+    """Whether a model file is not even a whole container (zip for .keras, HDF5 for .h5): then its
+    bytes are damaged, whatever Keras said while failing to read it."""
+    if path.suffix == ".keras":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return archive.testzip() is not None
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return True
+    import h5py
+
+    try:
+        with h5py.File(path, "r"):
+            return False
+    except OSError:
+        return True
 
 
 def _read_sidecar(path: Path) -> dict:

@@ -124,12 +124,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from emotion_classifier.files import check_writable
     from emotion_classifier.reporting.training_summary import format_summary
+    from emotion_classifier.training.estimators import check_trainable
     from emotion_classifier.training.train import train_modality
 
     settings = _train_settings(args)
     folds = settings.run
     run_dir = Path(args.runs_dir) / args.run / args.modality
-    # Both checked before the cross-validation: an unwritable --models used to fail after all of it.
+    # Settings first (nothing written for a run that cannot train), then both outputs before the
+    # cross-validation: an unwritable --models used to fail after all of it.
+    check_trainable(args.modality, settings.train)
     check_writable(args.models, "--models")
     check_writable(run_dir, "--runs-dir")
     metrics = train_modality(
@@ -231,13 +234,14 @@ _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from emotion_classifier.files import check_writable
-    from emotion_classifier.pipeline import run_pipeline
+    from emotion_classifier.pipeline import refuse_untrainable, run_pipeline
     from emotion_classifier.settings import SECTIONS
 
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
     config = settings.pipeline_config()
+    refuse_untrainable(config)  # before any folder is made for a run that cannot train
     for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
                          (config.models_dir, "--models")):
         check_writable(folder, what)

@@ -234,14 +234,13 @@ _BALANCE_MODES = ["class_weight", "smote", "oversample", "cb_loss", "none"]
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from emotion_classifier.files import check_writable
-    from emotion_classifier.pipeline import refuse_untrainable, run_pipeline
+    from emotion_classifier.pipeline import run_pipeline
     from emotion_classifier.settings import SECTIONS
 
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
     config = settings.pipeline_config()
-    refuse_untrainable(config)  # before any folder is made for a run that cannot train
     for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
                          (config.models_dir, "--models")):
         check_writable(folder, what)

@@ -103,10 +103,12 @@ def _command_settings(args: argparse.Namespace, options: dict[str, str], section
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
+    from emotion_classifier.datasets import detect_corpus
     from emotion_classifier.features import prepare
     from emotion_classifier.files import check_writable
 
     settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
+    detect_corpus(args.data)  # a wrong --data is named before --out is made (the probe creates it)
     check_writable(args.out, "--out")
     prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import tomli_w
 
+import emotion_classifier.datasets as datasets
 import emotion_classifier.features as features
 import emotion_classifier.pipeline as pipeline
 import emotion_classifier.training.train as train
@@ -61,9 +62,15 @@ def toml_value(value) -> str:
 
 
 @pytest.fixture
-def captured(monkeypatch):
-    """What `emotion run`, `emotion train` and `emotion prepare` would have run with."""
+def captured(monkeypatch, tmp_path):
+    """What `emotion run`, `emotion train` and `emotion prepare` would have run with.
+
+    Runs in an empty folder: the default `--data` does not exist there (a fresh clone has no
+    sample corpus), so the corpus check is replaced too, and `--out` probes land in tmp_path.
+    """
     seen = {}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets, "detect_corpus", lambda data: "kemdy19")
     monkeypatch.setattr(pipeline, "run_pipeline", lambda config, progress: seen.update(run=config))
     monkeypatch.setattr(features, "prepare", lambda data, out, config, progress: seen.update(prepare=config))
 

@@ -107,7 +107,7 @@ def text_input(recording: Recording, spec: InputSpec) -> tuple:
     try:
         text = transcript_of(recording)
     except TranscriptError as exc:
-        return None, str(exc).removeprefix(f"{recording.txt}: ")
+        return None, exc.message
     if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
         return None, "no transcript given"
     if spec.sentence:
@@ -212,7 +212,7 @@ def _transcript_item(recording: Recording) -> tuple[str, str]:
     try:
         text = transcript_of(recording)
     except TranscriptError as exc:
-        return "", str(exc).removeprefix(f"{recording.txt}: ")
+        return "", exc.message
     return (text, "") if text.strip() else ("", TEXT_EMPTY)
 
 

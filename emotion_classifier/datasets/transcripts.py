@@ -78,7 +78,6 @@ def read_transcripts(paths: Iterable[str], problems: list[dict] | None = None) -
         except TranscriptError as exc:
             if problems is None:
                 raise
-            why = str(exc).removeprefix(f"{p}: ")
-            problems.append({"file": str(p), "line": None, "problem": f"{UNDECODABLE} ({why})"})
+            problems.append({"file": str(p), "line": None, "problem": f"{UNDECODABLE} ({exc.message})"})
             texts.append("")
     return texts

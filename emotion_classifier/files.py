@@ -140,17 +140,23 @@ def write_json(path: str | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(json_safe(data), ensure_ascii=False, indent=2) + "\n")
 
 
-def read_json(path: str | Path, missing: str = "file not found") -> Any:
-    """Read a JSON file, naming it (and the broken line) when it is missing or broken."""
+def read_json(path: str | Path, missing: str = "file not found", expect: type | None = None) -> Any:
+    """Read a JSON file, naming it (and the broken line) when it is missing or broken; ``expect``
+    (``dict`` or ``list``) refuses valid JSON of another shape (``[]`` where an object belongs)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(missing, path) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not a UTF-8 text file ({exc.reason})", path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+    if expect is not None and not isinstance(value, expect):
+        names = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+        got = names.get(type(value), "null")
+        raise InputError(f"expected a JSON {names.get(expect, expect.__name__)}, got a JSON {got}", path)
+    return value
 
 
 def check_writable(folder: str | Path, what: str) -> Path:

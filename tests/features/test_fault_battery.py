@@ -29,6 +29,7 @@ from emotion_classifier.cli import main
 from emotion_classifier.datasets import bio_files_for
 from emotion_classifier.features import load_artifacts
 
+STAGE_ORDER = ("text", "audio", "bio")
 PATH_COLUMNS = ("wav_path", "txt_path")
 """segments.csv columns that hold the corpus copy's own absolute paths."""
 
@@ -263,6 +264,8 @@ def test_a_fault_is_listed_and_touches_nothing_else(clean, corpus, tmp_path, cap
     assert code == fault.strict_code, err
     if fault.strict_code:
         assert len(err) == 1 and err[0].startswith("error: ") and place in err[0], err
+        later = {"text": ("audio", "bio"), "audio": ("bio",), "bio": ()}[min(affected, key=STAGE_ORDER.index)]
+        assert not [stage for stage in later if (tmp_path / "strict" / ".cache" / stage).exists()]  # never started
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

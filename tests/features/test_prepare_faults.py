@@ -109,6 +109,28 @@ def test_inspect_lists_every_problem(runs, capsys) -> None:
         assert place in printed
 
 
+def test_inspect_strict_stops_at_the_first_problem(runs, capsys) -> None:
+    clean_out, faulty, expected = runs
+    assert main(["inspect", "--data", str(faulty), "--strict"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and expected["conflicting duplicate"] in err[0] and captured.out == "", err
+
+
+def test_inspect_strict_names_a_bio_line_after_the_corpus_problems(runs, tmp_path, capsys) -> None:
+    """Annotation and transcripts mended: the first problem is one of the bio files' (they are read last)."""
+    _, faulty, expected = runs
+    corpus = Path(shutil.copytree(faulty, tmp_path / "corpus"))
+    annotation = corpus / "annotation/Sess01_eval.csv"
+    annotation.write_text("\n".join(annotation.read_text().splitlines()[:-1]) + "\n")
+    (corpus / Path(expected["undecodable transcript"]).relative_to(faulty)).write_text("네", encoding="utf-8")
+    assert main(["inspect", "--data", str(corpus), "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--strict stops at the first problem" in err[0], err
+    assert any(str(corpus / Path(place).relative_to(faulty)) in err[0] for text, place in expected.items()
+               if text not in ("conflicting duplicate", "undecodable transcript"))  # fmt: skip
+
+
 def test_prediction_text_skip_reason_for_undecodable_txt(tmp_path) -> None:
     from emotion_classifier.features.inputs import InputSpec
     from emotion_classifier.model_inputs import Recording, text_input

@@ -63,6 +63,8 @@ def _grow_then_work(index: int) -> dict:
     _HELD.append(index)
     if len(_HELD) == 2:
         _HELD.append(np.ones(40_000_000))  # touched pages: counted in the worker's resident memory
+    elif len(_HELD) > 3:
+        _HELD[2] = None  # loky checked after the second task: a worker that lives on gives the memory back
     time.sleep(1.1)
     return {"index": np.array([index])}
 

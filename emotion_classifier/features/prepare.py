@@ -120,7 +120,8 @@ def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results
         manifest = manifest_of(_stage_outputs(out, previous, segments, results, staged))
         staged[temporary_sibling(out / MANIFEST)] = out / MANIFEST
         write_json(next(reversed(staged)), manifest)
-        (out / MANIFEST).unlink(missing_ok=True)  # a crash while replacing leaves a folder load_artifacts refuses
+        if len(staged) > 1:  # a crash while replacing artifacts leaves a folder load_artifacts refuses
+            (out / MANIFEST).unlink(missing_ok=True)
         replace_staged(staged)
     except DiskFullError as exc:  # name the artifact, not its hidden staged name
         final = staged.get(Path(exc.path or ""))

@@ -362,14 +362,14 @@ def test_a_full_disk_keeps_the_previous_artifacts(clean, corpus, tmp_path, capsy
 
 @pytest.fixture
 def small_tmpfs(tmp_path):
-    """``mount(kib)``: a tmpfs of that size, where the machine lets us mount one (root, no container
-    restriction; CI may not), else the test is skipped; unmounted afterwards."""
+    """``mount(kib, options)``: a tmpfs of that size (``"ro,"``: read-only), where the machine lets us mount
+    one (root, no container restriction; CI may not), else the test is skipped; unmounted afterwards."""
     mounted = []
 
-    def mount(kib: int) -> Path:
+    def mount(kib: int, options: str = "") -> Path:
         folder = tmp_path / "tmpfs"
         folder.mkdir()
-        command = ["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)]
+        command = ["mount", "-t", "tmpfs", "-o", f"{options}size={kib}k", "tmpfs", str(folder)]
         if shutil.which("mount") is None or subprocess.run(command, capture_output=True).returncode:
             pytest.skip("cannot mount a tmpfs here")
         mounted.append(folder)
@@ -392,6 +392,13 @@ def test_a_real_full_disk_keeps_the_previous_artifacts(clean, corpus, small_tmpf
     assert code == 2 and len(err) == 1 and "No space left on device" in err[0], err
     assert {k: v for k, v in _snapshot(out).items() if not k.startswith(".cache/")} == before
     assert not _no_temporary_files(out)
+
+
+def test_a_read_only_output_folder_is_one_line(clean, small_tmpfs, capsys):
+    """Root writes through file permissions, so a read-only file system is the unwritable folder here."""
+    out = small_tmpfs(64, "ro,") / "artifacts"
+    code, _, err = _prepare(clean.root, out, capsys, "--quiet")
+    assert code == 2 and len(err) == 1 and str(out) in err[0] and "Read-only file system" in err[0], err
 
 
 # -- outputs that cannot be written ----------------------------------------------------------------------

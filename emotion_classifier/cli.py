@@ -36,14 +36,19 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from emotion_classifier.datasets import open_corpus
-    from emotion_classifier.datasets.summary import format_summary, summarise
+    from emotion_classifier.datasets import bio_coverage, open_corpus
+    from emotion_classifier.datasets.summary import format_summary, stop_at_first_problem, summarise
     from emotion_classifier.files import check_writable
 
     if args.out:
         check_writable(Path(args.out).parent, "--out")
     table = open_corpus(args.data, tie_policy=args.ties)
-    summary = summarise(table)
+    if args.strict:  # the annotation/media/transcript problems before a single bio file is read
+        stop_at_first_problem(table.attrs["problems"])
+    coverage = bio_coverage(table)
+    if args.strict:
+        stop_at_first_problem(coverage.attrs["problems"])
+    summary = summarise(table, coverage)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
@@ -174,6 +179,9 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ties", choices=["drop", "first", "vote"], default="drop", help="tie policy")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--out", default=None, help="write the segment table to this CSV")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first problem (exit status 2, one line naming file and line) instead of "
+                        "listing every problem")
     p.set_defaults(func=_cmd_inspect)
 
 
@@ -193,7 +201,9 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
                    help="whose samples z-score the *_pnorm bio features: the person's whole session (default), "
                         "only the signal up to each segment's end (what a live system has), or none")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first problem (a corpus problem, an unreadable wav or transcript, an empty "
+                        "transcript, a bad bio line) instead of skipping and listing it")
     for kind, example in (("speech", "kresnik/wav2vec2-large-xlsr-korean"), ("text", "klue/roberta-base")):
         p.add_argument(f"--{kind}-encoder", dest=f"{kind}_encoders", action="append", default=None, metavar="ID",
                        help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
@@ -365,13 +375,20 @@ PREDICT_CHUNK = 64  # rows per chunk of `predict --input`: what an interruption 
 def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
     """Append each predicted chunk to ``out`` as it arrives (header once), so a failure or Ctrl-C keeps
     the rows already done; returns the number of rows and the errors of the failed ones."""
+    from emotion_classifier.files import FULL_DISK_ERRNOS
+
     n_rows, errors = 0, []
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
-            chunk.to_csv(handle, index=False, header=n_rows == 0)
-            handle.flush()
-            n_rows += len(chunk)
-            errors += [e for e in chunk["error"] if e]
+    try:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                chunk.to_csv(handle, index=False, header=n_rows == 0)
+                handle.flush()
+                n_rows += len(chunk)
+                errors += [e for e in chunk["error"] if e]
+    except OSError as exc:
+        if exc.errno not in FULL_DISK_ERRNOS:
+            raise
+        raise InputError(f"--out: cannot write: {exc.strerror} (the {n_rows} rows before it are kept)", out) from None
     return n_rows, errors
 
 

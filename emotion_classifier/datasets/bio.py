@@ -123,6 +123,13 @@ def _split_fields(lines: list[str], layout: LineLayout) -> tuple[pd.DataFrame, p
     return fields.apply(lambda column: column.fillna("").str.strip()), counts
 
 
+def _check_start_time(lines: list[str], layout: LineLayout, path: Path, problems: list[dict]) -> None:
+    """An E4 export's first line is its start as a unix time: anything else is a damaged header (listed;
+    the samples stay usable, their times count from the first sample)."""
+    if layout.header_lines and lines and not _leading_number(lines[0]) >= _UNIX_TIME_MIN:
+        problems.append(_problem(path, 1, f"E4 header: start time {lines[0][:40]!r} is not a unix time"))
+
+
 def _sampling_rate(lines: list[str], layout: LineLayout, path: Path, problems: list[dict]) -> float | None:
     if layout.time_field is not None:
         return layout.rate
@@ -217,6 +224,7 @@ def read_bio_file(path: str | Path, signal: str, corpus: str | None = None) -> B
         raise ValueError(f"{path}: {corpus} has no {signal} files (expected one of {BIO_SIGNALS.get(corpus)})")
     layout = LAYOUTS[(corpus, signal)]
     problems: list[dict] = []
+    _check_start_time(lines, layout, path, problems)
     rate = _sampling_rate(lines, layout, path, problems)
     fields, counts = _split_fields(lines, layout)
     line_numbers = pd.Series(np.arange(len(fields)) + layout.header_lines + 1, index=fields.index)

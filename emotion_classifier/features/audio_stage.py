@@ -39,7 +39,42 @@ def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
         "status": np.array([f.reason for f in found], dtype=str),
         "conversions": np.array(["; ".join(f.conversions) for f in found], dtype=str),
         "duration": np.array([f.duration for f in found], dtype=np.float64),
+        "notes": np.array(["; ".join(f.notes) for f in found], dtype=str),
     }
+
+
+LONG_WAV_EXTRA_SECONDS = 10.0
+"""A wav is noted as far longer than its segment when it exceeds the annotated length by more than this
+and by more than twice that length (segment wavs are cut to the segment; a whole dialogue is not)."""
+
+
+def audio_notes(table: pd.DataFrame, results: list[ChunkResult], chunk_paths: list[list[str]]) -> list[dict]:
+    """Problem-list notes (not errors: the features are kept) for wavs cut mid-data and for wavs far
+    longer than the segment the annotation gives them. A chunk cached before notes existed has none."""
+    annotated = (table["end"] - table["start"]).groupby(table["wav_path"]).first()
+    notes = []
+    for result, paths in zip(results, chunk_paths, strict=True):
+        for j, path in enumerate(paths):
+            if "notes" in result and str(result["notes"][j]):
+                notes.append({"file": path, "line": None, "problem": str(result["notes"][j]), "note": True})
+            duration, length = float(result["duration"][j]), float(annotated.get(path, np.nan))
+            if duration - length > max(LONG_WAV_EXTRA_SECONDS, 2 * length):  # False for a NaN length
+                notes.append({"file": path, "line": None, "note": True,
+                              "problem": f"wav of {duration:.1f} s, far longer than its annotated segment "
+                                         f"({length:.1f} s); all of it is used"})  # fmt: skip
+    return notes
+
+
+def _strict_stop(chunk_paths: list[list[str]]):
+    """``--strict``: the first wav of a finished chunk that could not be used ends the stage at once."""
+
+    def stop(index: int, result: ChunkResult) -> AudioError | None:
+        for path, reason in zip(chunk_paths[index], result["status"], strict=True):
+            if str(reason):
+                return AudioError(f"audio: {reason}", path)
+        return None
+
+    return stop
 
 
 def _per_file(results: list[ChunkResult], chunk_paths: list[list[str]]) -> dict[str, tuple]:
@@ -79,7 +114,10 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
     reused = reuse(context, "audio", key, table, wavs, AudioError)
     if reused is not None:
         return reused
-    run = context.run("audio", audio_chunk, chunks)
+    if config.strict and (missing := table[table["wav_path"].eq("")]).shape[0]:
+        row = missing.iloc[0]
+        raise AudioError(f"audio: wav file missing (segment {row['segment_id']})", annotation_place(row))
+    run = context.run("audio", audio_chunk, chunks, stop=_strict_stop(chunk_paths) if config.strict else None)
     per_file = _per_file(run.results, chunk_paths)
     empty = np.zeros((0, len(names)), dtype=np.float32)
     arrays, skipped = [], []
@@ -108,6 +146,7 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
         },
         "skipped": skipped,
         "converted": converted,
+        "problems": audio_notes(table, run.results, chunk_paths),
         "strict": True,
         "cache": {"hits": run.hits, "computed": run.computed},
     }

@@ -34,7 +34,7 @@ from emotion_classifier.features.stage import (
 from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
-BIO_READER = "plausible-ranges-1"
+BIO_READER = "e4-start-time-2"
 """Version of what the bio reader keeps and reports (samples outside `datasets.bio.PLAUSIBLE_RANGES`
 dropped, empty files and files reaching no segment listed): part of the key, so chunks cached by an
 older reader, with its features and its shorter problem list, are recomputed once."""

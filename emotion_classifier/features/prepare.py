@@ -1,9 +1,11 @@
 """`prepare`: a corpus folder -> an aligned, cached artifacts folder (docs/architecture.md).
 
 Nothing in the output folder is touched until every stage has finished: an interrupted run
-leaves the previous artifacts as they were (and its finished chunks in `.cache/`). The manifest
-is removed before the first artifact is replaced and written last, so a folder whose writing
-was cut short has no manifest and `load_artifacts` refuses it.
+leaves the previous artifacts as they were (and its finished chunks in `.cache/`). Then every new
+file, the manifest included, is written beside its target first; only when all are written is the
+old manifest removed and each renamed into place, the manifest last. A write that fails (a full
+disk) changes nothing; a folder whose renaming was cut short has no manifest and `load_artifacts`
+refuses it. ``--strict`` stops at the first problem, before the stages after it are computed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pandas as pd
 from emotion_classifier import registry
 from emotion_classifier.datasets import open_corpus
 from emotion_classifier.datasets.layout import annotation_files
-from emotion_classifier.datasets.transcripts import UNDECODABLE, read_transcript
+from emotion_classifier.datasets.summary import stop_at_first_problem
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.features.config import PrepareConfig
@@ -32,7 +34,14 @@ from emotion_classifier.features.manifest import (
     read_manifest,
 )
 from emotion_classifier.features.stage import StageContext, StageResult, strict_error
-from emotion_classifier.files import atomic_open, fingerprint, write_json
+from emotion_classifier.files import (
+    DiskFullError,
+    fingerprint,
+    replace_staged,
+    temporary_sibling,
+    write_json,
+    write_text_atomic,
+)
 
 CACHE_DIR = ".cache"
 
@@ -53,22 +62,17 @@ def select_view(table: pd.DataFrame, view: str, data: str | Path) -> pd.DataFram
 
 
 def _raise_if_strict(sections: list[tuple[str, dict, type[InputError] | None]]) -> None:
-    """The first skipped segment of a stage whose skips ``--strict`` refuses, as an error naming its file."""
+    """``--strict``: a stage's first skipped segment (where it refuses skips), then its first listed problem."""
     for name, section, error_class in sections:
         if section.get("strict") and (error := strict_error(name, section, error_class or InputError)):
             raise error
-
-
-def _raise_if_undecodable(problems: list[dict]) -> None:
-    """``--strict``: the first transcript the reader skipped as undecodable stops the run, naming it."""
-    for problem in problems:
-        if problem["problem"].startswith(UNDECODABLE):
-            read_transcript(problem["file"])  # raises the reader's own error, naming the file
+        stop_at_first_problem(section.get("problems", []))
 
 
 def _nothing_to_do(previous: dict, config: PrepareConfig, out: Path, progress: bool) -> Path:
     """A rerun that found inputs, settings and artifacts as the previous run left them."""
     if config.strict:
+        stop_at_first_problem(previous.get("corpus_problems", []))
         _raise_if_strict([(name, section, None) for name, section in previous["stages"].items()])
     if progress:
         print(f"nothing changed since the previous run: {out} is up to date")
@@ -81,21 +85,53 @@ def _segments_csv(table: pd.DataFrame, results: list[StageResult]) -> tuple[str,
     return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult]) -> dict:
-    """Write what changed (manifest removed first), return the `segments` manifest section."""
+def _stage_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult],
+                   staged: dict[Path, Path]) -> dict:  # fmt: skip
+    """Write what changed beside its target under a hidden name (``staged``: hidden -> final); return the
+    `segments` manifest section. Fingerprints are the hidden files', which a rename keeps."""
     text, sha = segments
     old = previous.get("segments", {})
     segments_changed = old.get("sha256") != sha or fingerprint(out / SEGMENTS) != old.get("artifact_fingerprint")
-    if segments_changed or any(r.write for r in results):
-        (out / MANIFEST).unlink(missing_ok=True)
     if segments_changed:
-        with atomic_open(out / SEGMENTS, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        staged[temporary_sibling(out / SEGMENTS)] = out / SEGMENTS
+        write_text_atomic(next(reversed(staged)), text)
+    written = {final: tmp for tmp, final in staged.items()}
     for result in results:
         if result.write is not None:
-            result.write(out / result.artifact)
-        result.section["artifact_fingerprint"] = fingerprint(out / result.artifact)
-    return {"artifact": SEGMENTS, "sha256": sha, "artifact_fingerprint": fingerprint(out / SEGMENTS)}
+            staged[temporary_sibling(out / result.artifact)] = out / result.artifact
+            result.write(next(reversed(staged)))
+            written[out / result.artifact] = next(reversed(staged))
+        result.section["artifact_fingerprint"] = fingerprint(written.get(out / result.artifact, out / result.artifact))
+    return {"artifact": SEGMENTS, "sha256": sha, "artifact_fingerprint": fingerprint(written.get(out / SEGMENTS,
+                                                                                                 out / SEGMENTS))}
+
+
+def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult],
+                   manifest_of) -> dict:  # fmt: skip
+    """Write what changed and the manifest, all or nothing; returns the manifest.
+
+    Every new file, the manifest included, is first written beside its target under a hidden name; only
+    when all are written is the old manifest removed and each moved into place (renames need no disk
+    space; the manifest last). A write that fails (a disk that fills up) leaves the previous artifacts
+    and their manifest as they were, and no hidden file behind.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        manifest = manifest_of(_stage_outputs(out, previous, segments, results, staged))
+        staged[temporary_sibling(out / MANIFEST)] = out / MANIFEST
+        write_json(next(reversed(staged)), manifest)
+        if len(staged) > 1:  # a crash while replacing artifacts leaves a folder load_artifacts refuses
+            (out / MANIFEST).unlink(missing_ok=True)
+        replace_staged(staged)
+    except DiskFullError as exc:  # name the artifact, not its hidden staged name
+        final = staged.get(Path(exc.path or ""))
+        if final is None:
+            raise
+        raise DiskFullError(exc.reason, final, "the previous artifacts are all kept") from None
+    finally:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+    return manifest
 
 
 def _manifest(data, out, config, table, results, segments, previous, versions) -> dict:
@@ -143,8 +179,8 @@ def prepare(
     if nothing_changed(previous, data, out, config.as_dict(), versions):
         return _nothing_to_do(previous, config, out, progress)
     table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
-    if config.strict:
-        _raise_if_undecodable(table.attrs["problems"])
+    if config.strict:  # each check as soon as its problem can be known: nothing later is computed
+        stop_at_first_problem(table.attrs["problems"])
     out.mkdir(parents=True, exist_ok=True)
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
     results = []
@@ -155,11 +191,10 @@ def prepare(
             continue
         result.section["seconds"] = round(time.perf_counter() - started, 3)
         results.append(result)
-    if config.strict:
-        _raise_if_strict([(r.name, r.section, r.strict_error) for r in results])
-    segments = _write_outputs(out, previous, _segments_csv(table, results), results)
-    manifest = _manifest(data, out, config, table, results, segments, previous, versions)
-    write_json(out / MANIFEST, manifest)
+        if config.strict:
+            _raise_if_strict([(result.name, result.section, result.strict_error)])
+    manifest = _write_outputs(out, previous, _segments_csv(table, results), results, lambda segments: _manifest(
+        data, out, config, table, results, segments, previous, versions))
     if progress:
         print(format_summary(manifest))
     return out

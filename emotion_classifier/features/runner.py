@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib._parallel_backends import LokyBackend
+from joblib.externals.loky import process_executor
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -56,6 +57,19 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(1)
 
 
+def start_worker(parent: int) -> None:
+    """A loky worker's initializer: watch ``parent`` (`watch_parent`) and turn off loky's leak guess.
+
+    loky measures a worker after its first task and restarts it once it has grown by 300 MB, warning
+    "A worker stopped while some jobs were given to the executor". Here the growth is no leak: the
+    executor is reused across stages, and a worker that ran a text chunk first then loads librosa,
+    numba's compiled kernels and a 16 h corpus's chunk arrays for the audio stage. The restart cost
+    the import again and printed the warning in most runs, even with ``--quiet``.
+    """
+    process_executor._USE_PSUTIL = False  # loky then only collects garbage now and then
+    watch_parent(parent)
+
+
 def watch_parent(parent: int) -> None:
     """In a worker process (not the parent itself), start once the thread that ends it with ``parent``.
 
@@ -82,15 +96,20 @@ def run_chunks(
     jobs: int | None = None,
     desc: str = "",
     progress: bool = True,
+    stop: Callable[[int, ChunkResult], Exception | None] | None = None,
 ) -> StageRun:
-    """Load cached chunks, compute the missing ones on `jobs` processes (None: all cores)."""
+    """Load cached chunks, compute the missing ones on `jobs` processes (None: all cores).
+
+    ``stop(index, result)``, asked of each chunk as it is saved, may return an error: it is raised at
+    once and the chunks not yet finished are abandoned (``--strict`` stops at the first problem).
+    """
     results: list[ChunkResult | None] = [cache.load(chunk.key) for chunk in chunks]
     todo = [i for i, result in enumerate(results) if result is None]
     if todo:
         n_jobs = min(effective_n_jobs(-1 if jobs is None else jobs), len(todo))
         # Every loky worker watches this process from its start (even one that never gets a task), and
         # each task checks again in case another backend ran it.
-        backend = LokyBackend(initializer=watch_parent, initargs=(os.getpid(),))
+        backend = LokyBackend(initializer=start_worker, initargs=(os.getpid(),))
         parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
         tasks = (delayed(_indexed)(compute, i, chunks[i].args, os.getpid()) for i in todo)
         # Chunks are the parallelism: BLAS threads inside a chunk only fight over the same cores
@@ -99,6 +118,8 @@ def run_chunks(
             for i, arrays in tqdm(parallel(tasks), total=len(todo), desc=desc, unit="chunk", disable=not progress):
                 cache.save(chunks[i].key, arrays)
                 results[i] = arrays
+                if stop is not None and (error := stop(i, arrays)) is not None:
+                    raise error
     return StageRun(results=results, hits=len(chunks) - len(todo), computed=len(todo))  # type: ignore[arg-type]
 
 

@@ -33,10 +33,12 @@ class StageContext:
     jobs: int | None = None
     progress: bool = True
 
-    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk]) -> StageRun:
-        """The stage's chunks from its cache folder, the missing ones computed (in parallel)."""
+    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk],
+            stop: Callable[[int, ChunkResult], Exception | None] | None = None) -> StageRun:  # fmt: skip
+        """The stage's chunks from its cache folder, the missing ones computed (in parallel); ``stop``
+        (``--strict``) may end the run at the first chunk it finds wrong (`run_chunks`)."""
         cache = ChunkCache(self.cache_root, name)
-        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress)
+        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress, stop=stop)
 
 
 @dataclass

@@ -110,7 +110,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
     detect_corpus(args.data)  # a wrong --data is named before --out is made (the probe creates it)
     check_writable(args.out, "--out")
-    prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
+    prepare(args.data, args.out, settings.prepare, progress=not args.quiet, force=args.force)
     return 0
 
 
@@ -199,6 +199,8 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
                        help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
                             "or a model folder; repeat for several (needs the [pretrained] extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--force", action="store_true",
+                   help="prepare into --out even when it holds another corpus's artifacts (replaced) or other files")
     _add_settings_options(p, "prepare")
     p.set_defaults(func=_cmd_prepare)
 

@@ -72,10 +72,16 @@ class ContentDigests:
 
 
 def corpus_identity(data: str | Path) -> dict:
-    """``{corpus, annotations: {file name: sha256}, fingerprint}`` of the corpus at ``data``."""
+    """``{corpus, annotations: {file name: sha256}, fingerprint, synthetic}`` of the corpus at ``data``.
+
+    ``synthetic``: the generator's marker file is at the corpus root; kept in the manifest so a report
+    written from the artifacts alone (corpus gone) still warns that the data was synthetic.
+    """
     corpus = detect_corpus(data)
     annotations = {p.name: file_digest(p) for p in annotation_files(data)[corpus]}
-    return {"corpus": corpus, "annotations": annotations, "fingerprint": stable_hash(annotations)}
+    synthetic = any("synthetic" in p.name.lower() for p in Path(data).iterdir() if p.is_file())
+    return {"corpus": corpus, "annotations": annotations, "fingerprint": stable_hash(annotations),
+            "synthetic": synthetic}  # fmt: skip
 
 
 def same_corpus(manifest: dict, identity: dict, data: str | Path) -> bool:

@@ -8,6 +8,7 @@ folder without knowing which files hold what (docs/architecture.md lists the fil
 - `feature_summary(artifacts)`: per segment, what each modality has (tokens, audio frames and seconds,
   mean/sd of the audio features, number of bio features present);
 - `fold_scores(run_dir)`: one row per fold of a model run (macro-F1, UA, accuracy, CCC ...);
+- `segments_with_files(table)`: the segments whose recordings are here (prebuilt artifacts travel without);
 - `predictions(run_dir)` / `fused_predictions(run_root, method)`: out-of-fold predictions with the
   predicted emotion, of one model or of a late-fusion method.
 
@@ -26,7 +27,8 @@ from emotion_classifier.files import read_json
 from emotion_classifier.training.metrics import folds_table, predicted_labels
 from emotion_classifier.training.runs import read_oof
 
-__all__ = ["feature_summary", "fold_scores", "fused_predictions", "predictions", "segment_table", "token_table"]
+__all__ = ["feature_summary", "fold_scores", "fused_predictions", "predictions", "segment_table", "segments_with_files",
+           "token_table"]
 
 
 def _artifacts(artifacts: str | Path | Artifacts) -> Artifacts:
@@ -36,6 +38,16 @@ def _artifacts(artifacts: str | Path | Artifacts) -> Artifacts:
 def segment_table(artifacts: str | Path | Artifacts) -> pd.DataFrame:
     """The segment table the artifacts were made from (a copy: change it freely)."""
     return _artifacts(artifacts).table.copy()
+
+
+def segments_with_files(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows whose wav and transcript files exist here, and how many rows lack one (prebuilt
+    artifacts travel without the corpus: their recordings cannot be predicted again)."""
+    def here(column: str) -> pd.Series:
+        return table[column].map(lambda p: bool(p) and Path(p).is_file())
+
+    found = here("wav_path") & here("txt_path")
+    return table[found], int((~found).sum())
 
 
 def token_table(artifacts: str | Path | Artifacts) -> pd.DataFrame:

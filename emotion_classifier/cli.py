@@ -310,7 +310,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None,
                    help="a KEMDy19/KEMDy20 copy (default: the synthetic sample corpus, generated when absent)")
     p.add_argument("--artifacts", default=None,
-                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data)")
+                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data); a finished "
+                        "one without --data is trained on as it is (prebuilt artifacts: no corpus needed)")
     p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--run", default="demo", help="run name: writes RUNS_DIR/RUN (default: %(default)s)")
     p.add_argument("--models", default="h5_models", help="where the final models go (default: %(default)s)")

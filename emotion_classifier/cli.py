@@ -115,7 +115,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
     detect_corpus(args.data)  # a wrong --data is named before --out is made (the probe creates it)
     check_writable(args.out, "--out")
-    prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
+    prepare(args.data, args.out, settings.prepare, progress=not args.quiet, force=args.force)
     return 0
 
 
@@ -209,6 +209,8 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
                        help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
                             "or a model folder; repeat for several (needs the [pretrained] extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--force", action="store_true",
+                   help="prepare into --out even when it holds another corpus's artifacts (replaced) or other files")
     _add_settings_options(p, "prepare")
     p.set_defaults(func=_cmd_prepare)
 
@@ -318,7 +320,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None,
                    help="a KEMDy19/KEMDy20 copy (default: the synthetic sample corpus, generated when absent)")
     p.add_argument("--artifacts", default=None,
-                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data)")
+                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data); a finished "
+                        "one without --data is trained on as it is (prebuilt artifacts: no corpus needed)")
     p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--run", default="demo", help="run name: writes RUNS_DIR/RUN (default: %(default)s)")
     p.add_argument("--models", default="h5_models", help="where the final models go (default: %(default)s)")

@@ -23,11 +23,12 @@ from emotion_classifier.features.stage import (
     StageContext,
     StageResult,
     annotation_place,
+    feature_version,
     reuse,
     skipped_item,
     stage_key,
 )
-from emotion_classifier.files import fingerprint, load_npz, save_npz_atomic, stable_hash
+from emotion_classifier.files import load_npz, save_npz_atomic, stable_hash
 
 
 def audio_chunk(paths: list[str], settings: AudioSettings) -> ChunkResult:
@@ -103,14 +104,14 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
     """Speech features per segment (cached per chunk of wavs); unreadable or missing wavs are listed."""
     settings = config.audio_settings()
     names = feature_names(settings)
-    base = [ARTIFACT_FORMAT, settings.as_dict(), librosa.__version__]
+    base = [ARTIFACT_FORMAT, settings.as_dict(), feature_version(librosa.__version__)]
     wavs = list(dict.fromkeys(p for p in table["wav_path"] if p))
     chunk_paths = blocks(wavs, config.chunk_size)
     chunks = [
-        Chunk(stable_hash([base, [(p, fingerprint(p)) for p in paths]]), (paths, settings))
+        Chunk(stable_hash([base, [context.file_key(p) for p in paths]]), (paths, settings))
         for paths in chunk_paths
     ]
-    key = stage_key(base, table, chunks, table["wav_path"].tolist())
+    key = stage_key(base, table, chunks, [context.file_key(p)[0] if p else "" for p in table["wav_path"]])
     reused = reuse(context, "audio", key, table, wavs, AudioError)
     if reused is not None:
         return reused

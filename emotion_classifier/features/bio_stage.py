@@ -27,11 +27,12 @@ from emotion_classifier.features.stage import (
     StageContext,
     StageResult,
     annotation_place,
+    feature_version,
     reuse,
     skipped_item,
     stage_key,
 )
-from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
+from emotion_classifier.files import stable_hash, write_csv_atomic
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
 BIO_READER = "e4-start-time-2"
@@ -94,7 +95,7 @@ def _skipped(row: pd.Series, row_files: pd.Series) -> dict:
 def _key_settings(corpus: str, normalisation: str) -> list:
     """What the bio stage's cache keys are built from. The default normalisation adds nothing, so
     artifacts (and the runs whose fingerprint holds this key) made before it was a setting stay valid."""
-    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2, BIO_READER]
+    base = [ARTIFACT_FORMAT, corpus, feature_version(NEUROKIT2), BIO_READER]
     return base if normalisation == PrepareConfig.bio_normalisation else [*base, {"normalisation": normalisation}]
 
 
@@ -107,7 +108,7 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     base = _key_settings(corpus, normalisation)
     units = _units(table, files)
     chunks = [
-        Chunk(stable_hash([base, {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}, ids]),
+        Chunk(stable_hash([base, {s: [context.file_key(p) for p in f] for s, f in unit_files.items()}, ids]),
               (unit_files, ids, corpus, normalisation))
         for _, unit_files, ids in units
     ]  # fmt: skip

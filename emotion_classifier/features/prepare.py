@@ -26,12 +26,13 @@ from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.freshness import folder_mtimes, nothing_changed
+from emotion_classifier.features.identity import CACHE_DIR, ContentDigests, check_output_folder
 from emotion_classifier.features.manifest import (
     format_summary,
     input_changes,
-    input_fingerprints,
     package_versions,
     read_manifest,
+    version_differences,
 )
 from emotion_classifier.features.stage import StageContext, StageResult, strict_error
 from emotion_classifier.files import (
@@ -43,7 +44,7 @@ from emotion_classifier.files import (
     write_text_atomic,
 )
 
-CACHE_DIR = ".cache"
+__all__ = ["CACHE_DIR", "prepare", "select_view", "stages"]
 
 
 def stages() -> list:
@@ -79,17 +80,25 @@ def _nothing_to_do(previous: dict, config: PrepareConfig, out: Path, progress: b
     return out
 
 
-def _segments_csv(table: pd.DataFrame, results: list[StageResult]) -> tuple[str, str]:
-    columns = {f"has_{r.name}": r.available for r in results}
-    text = table.assign(**columns).to_csv(index=False)
-    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _stage_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult],
+def _segments_csv(table: pd.DataFrame, results: list[StageResult], digests: ContentDigests) -> tuple[str, str, str]:
+    """segments.csv's text, its SHA-256, and the SHA-256 of the same table with the file paths below
+    the corpus root (`content_sha256`: unchanged when the corpus moves, so runs trained on the
+    artifacts stay valid)."""
+    table = table.assign(**{f"has_{r.name}": r.available for r in results})
+    text = table.to_csv(index=False)
+    relative = {c: table[c].map(lambda p: digests.relative(p) if p else p) for c in ("wav_path", "txt_path")}
+    return text, _sha256(text), _sha256(table.assign(**relative).to_csv(index=False))
+
+
+def _stage_outputs(out: Path, previous: dict, segments: tuple[str, str, str], results: list[StageResult],
                    staged: dict[Path, Path]) -> dict:  # fmt: skip
     """Write what changed beside its target under a hidden name (``staged``: hidden -> final); return the
     `segments` manifest section. Fingerprints are the hidden files', which a rename keeps."""
-    text, sha = segments
+    text, sha, content_sha = segments
     old = previous.get("segments", {})
     segments_changed = old.get("sha256") != sha or fingerprint(out / SEGMENTS) != old.get("artifact_fingerprint")
     if segments_changed:
@@ -102,11 +111,11 @@ def _stage_outputs(out: Path, previous: dict, segments: tuple[str, str], results
             result.write(next(reversed(staged)))
             written[out / result.artifact] = next(reversed(staged))
         result.section["artifact_fingerprint"] = fingerprint(written.get(out / result.artifact, out / result.artifact))
-    return {"artifact": SEGMENTS, "sha256": sha, "artifact_fingerprint": fingerprint(written.get(out / SEGMENTS,
-                                                                                                 out / SEGMENTS))}
+    return {"artifact": SEGMENTS, "sha256": sha, "content_sha256": content_sha,
+            "artifact_fingerprint": fingerprint(written.get(out / SEGMENTS, out / SEGMENTS))}  # fmt: skip
 
 
-def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results: list[StageResult],
+def _write_outputs(out: Path, previous: dict, segments: tuple[str, str, str], results: list[StageResult],
                    manifest_of) -> dict:  # fmt: skip
     """Write what changed and the manifest, all or nothing; returns the manifest.
 
@@ -134,19 +143,21 @@ def _write_outputs(out: Path, previous: dict, segments: tuple[str, str], results
     return manifest
 
 
-def _manifest(data, out, config, table, results, segments, previous, versions) -> dict:
+def _manifest(data, out, config, table, results, segments, previous, versions, digests, identity) -> dict:
     root = table.attrs["root"]
     paths = [str(p) for p in annotation_files(root)[table.attrs["corpus"]]]
     paths += [p for r in results for p in r.inputs]
-    inputs = input_fingerprints(paths, root)
+    inputs = digests.inputs(paths)
     labelled = table["emotion"].ne("")
     return {
         "data": str(data),
         "root": root,
         "out": str(out),
         "corpus": table.attrs["corpus"],
+        "corpus_identity": identity,
         "config": config.as_dict(),
         "versions": versions,
+        "reused_across_versions": version_differences(previous, {r.name: r.section for r in results}, versions),
         "counts": {
             "segments": len(table),
             "labelled": int(labelled.sum()),
@@ -163,17 +174,21 @@ def _manifest(data, out, config, table, results, segments, previous, versions) -
 
 
 def prepare(
-    data: str | Path, out: str | Path, config: PrepareConfig | None = None, *, progress: bool = True, **settings: Any
+    data: str | Path, out: str | Path, config: PrepareConfig | None = None, *, progress: bool = True,
+    force: bool = False, **settings: Any,
 ) -> Path:
     """Preprocess the corpus at `data` into the artifacts folder `out`; returns `out`.
 
     Settings are `PrepareConfig` fields, given as a config, as keywords (`view="listener"`,
     `tokenizer="kiwi"`, `log_mel=True`, `jobs=2`, `strict=True`, ...) or both (keywords win).
-    A rerun reuses every stage whose settings and inputs are unchanged. `progress` shows the
-    progress bars and prints the summary.
+    A rerun reuses every stage whose settings and inputs are unchanged, wherever the corpus is now
+    mounted (inputs are matched by content). `progress` shows the progress bars and prints the
+    summary. An `out` holding another corpus's artifacts, or other files, is refused before any work
+    unless `force` (`identity.check_output_folder`).
     """
     config = dataclasses.replace(config or PrepareConfig(), **settings)
     out = Path(out)
+    identity = check_output_folder(data, out, force=force)
     previous = read_manifest(out / MANIFEST)
     versions = package_versions()
     if nothing_changed(previous, data, out, config.as_dict(), versions):
@@ -182,7 +197,8 @@ def prepare(
     if config.strict:  # each check as soon as its problem can be known: nothing later is computed
         stop_at_first_problem(table.attrs["problems"])
     out.mkdir(parents=True, exist_ok=True)
-    context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress)
+    digests = ContentDigests(table.attrs["root"], previous.get("inputs"))
+    context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress, digests)
     results = []
     for stage in stages():
         started = time.perf_counter()
@@ -190,11 +206,14 @@ def prepare(
         if result is None:  # a stage with nothing configured (no pretrained encoder) writes nothing
             continue
         result.section["seconds"] = round(time.perf_counter() - started, 3)
+        if result.write is not None:  # computed now: these versions made it (a reused one keeps its own)
+            result.section["versions"] = versions
         results.append(result)
         if config.strict:
             _raise_if_strict([(result.name, result.section, result.strict_error)])
-    manifest = _write_outputs(out, previous, _segments_csv(table, results), results, lambda segments: _manifest(
-        data, out, config, table, results, segments, previous, versions))
+    segments = _segments_csv(table, results, digests)
+    manifest = _write_outputs(out, previous, segments, results, lambda section: _manifest(
+        data, out, config, table, results, section, previous, versions, digests, identity))
     if progress:
         print(format_summary(manifest))
     return out

@@ -16,6 +16,7 @@ import pandas as pd
 
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.cache import ChunkCache
+from emotion_classifier.features.identity import ContentDigests
 from emotion_classifier.features.runner import Chunk, ChunkResult, StageRun, run_chunks
 from emotion_classifier.files import fingerprint, stable_hash
 
@@ -32,6 +33,13 @@ class StageContext:
     previous: dict
     jobs: int | None = None
     progress: bool = True
+    digests: ContentDigests | None = None
+    """What identifies an input file in a cache key (`ContentDigests.key`: relative path + content)."""
+
+    def file_key(self, path: str) -> list:
+        """A file's part of a chunk key: where it is below the corpus root and its content, so a moved
+        or re-mounted corpus hits the cache; its path and fingerprint without `digests`."""
+        return self.digests.key(path) if self.digests is not None else [path, fingerprint(path)]
 
     def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk],
             stop: Callable[[int, ChunkResult], Exception | None] | None = None) -> StageRun:  # fmt: skip
@@ -57,6 +65,13 @@ class StageResult:
     strict_error: type[InputError] | None = None
     """What ``--strict`` raises for the stage's first skipped segment (None: skips are expected, as
     a missing body signal is in these corpora); the manifest section records ``"strict": true``."""
+
+
+def feature_version(version: str | None) -> str | None:
+    """The part of a package version that may change features: major.minor (a patch release fixes
+    bugs without changing what MFCCs or bio statistics are), so a patch difference reuses artifacts
+    and `prepare` records it in the manifest (``reused_across_versions``)."""
+    return None if version is None else ".".join(version.split(".")[:2])
 
 
 def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:

@@ -135,11 +135,12 @@ def artifacts_fingerprint(manifest: dict) -> str:
 
     A rerun of ``prepare`` rewrites ``manifest.json`` (timings, change lists) without touching any
     artifact, so a hash of the whole file would call every rerun new data; a stage's key changes
-    exactly when ``prepare`` recomputes that stage (its settings, inputs or versions changed).
+    exactly when ``prepare`` recomputes that stage (its settings, inputs or versions changed). The
+    segments' ``content_sha256`` (file paths below the corpus root) keeps it when the corpus moves.
     """
-    stages = manifest.get("stages") or {}
+    stages, segments = manifest.get("stages") or {}, manifest.get("segments") or {}
     identity = {
-        "segments": (manifest.get("segments") or {}).get("sha256"),
+        "segments": segments.get("content_sha256") or segments.get("sha256"),
         "stages": {name: (section or {}).get("key") for name, section in sorted(stages.items())},
     }
     return stable_hash(identity)

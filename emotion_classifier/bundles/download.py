@@ -79,7 +79,10 @@ def confirm_url(page: str, base: str) -> str | None:
     form.feed(page)
     if not form.action:
         return None
-    return f"{urljoin(base, form.action)}?{urlencode(form.fields)}" if form.fields else urljoin(base, form.action)
+    action = urljoin(base, form.action)
+    if not form.fields:
+        return action
+    return f"{action}{'&' if '?' in action else '?'}{urlencode(form.fields)}"
 
 
 def _user_agent() -> str:

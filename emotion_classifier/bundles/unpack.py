@@ -43,13 +43,15 @@ class BundleLimits:
     """What one bundle may unpack to. The defaults hold a full KEMDy19 + KEMDy20 artifacts folder with
     pretrained-encoder vectors several times over; raise them with arguments, not by editing here.
 
-    ``max_ratio`` applies to members larger than ``ratio_floor`` bytes (a small JSON compresses well).
+    ``max_ratio`` applies to members larger than ``ratio_floor`` bytes: deflate's best is about 1030 to 1,
+    so a member near it is a run of one byte (a bomb), while a few MiB of zeros (an empty feature block)
+    are ordinary. ``max_bytes`` is the guard that holds whatever the ratio.
     """
 
     max_bytes: int = 64 * GIB
     max_members: int = 200_000
     max_ratio: float = 1000.0
-    ratio_floor: int = 1 << 20
+    ratio_floor: int = 16 << 20
 
 
 DEFAULT_LIMITS = BundleLimits()
@@ -57,6 +59,14 @@ DEFAULT_LIMITS = BundleLimits()
 
 class WrongBundleKind(InputError):
     """A whole bundle, but of another kind than the option asked for (e.g. models as ``--artifacts``)."""
+
+
+def _size(n: int) -> str:
+    """A limit as people write it: 64 GiB, 1 MiB, else bytes."""
+    for unit, factor in (("GiB", GIB), ("MiB", 1 << 20)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
 
 
 def _fail(bundle: Path, message: str) -> InputError:
@@ -89,7 +99,7 @@ def read_bundle_manifest(bundle: str | Path, limits: BundleLimits = DEFAULT_LIMI
                 raise _fail(bundle, f"{len(infos)} members, more than the limit of {limits.max_members}")
             try:
                 if archive.getinfo(BUNDLE_FILE).file_size > MAX_MANIFEST_BYTES:
-                    raise _fail(bundle, f"{BUNDLE_FILE} is larger than {MAX_MANIFEST_BYTES >> 20} MiB")
+                    raise _fail(bundle, f"{BUNDLE_FILE} is larger than {_size(MAX_MANIFEST_BYTES)}")
                 manifest = json.loads(archive.read(BUNDLE_FILE).decode("utf-8"))
             except KeyError:
                 raise _fail(bundle, f"no {BUNDLE_FILE} in it (not made by `emotion bundle`)") from None
@@ -120,7 +130,7 @@ def read_bundle_manifest(bundle: str | Path, limits: BundleLimits = DEFAULT_LIMI
             raise _fail(bundle, f"{relative}: {info.file_size} bytes in the zip, {entry['size']} in {BUNDLE_FILE}")
         total += info.file_size
         if total > limits.max_bytes:
-            raise _fail(bundle, f"unpacks to more than the limit of {limits.max_bytes / GIB:g} GiB")
+            raise _fail(bundle, f"unpacks to more than the limit of {_size(limits.max_bytes)}")
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _fail(bundle, f"{relative}: compressed {info.file_size / max(info.compress_size, 1):.0f} to 1, "
                                 f"more than the limit of {limits.max_ratio:g} (a zip bomb?)")

@@ -438,13 +438,14 @@ def _bundle_run_config(config, *, quiet: bool):
 def _cmd_bundle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from emotion_classifier.bundles.pack import write_bundle
+    from emotion_classifier.bundles.pack import file_sha256, write_bundle
 
     manifest = write_bundle(args.folder, args.kind, args.out, overwrite=args.overwrite, progress=not args.quiet)
     for item in manifest["left_out"]:
         print(f"left out: {item}")
     print(f"{manifest['kind']} bundle written to {args.out}: {manifest['n_files']} files, "
           f"{manifest['total_bytes'] / 2**20:.1f} MiB -> {Path(args.out).stat().st_size / 2**20:.1f} MiB")
+    print(f"sha256 {file_sha256(args.out)} (end a shared link with #sha256=<it> to pin this exact bundle)")
     return 0
 
 

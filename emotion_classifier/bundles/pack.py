@@ -32,6 +32,15 @@ CHUNK = 1 << 20
 PROGRESS_MIN_BYTES = 16 << 20  # below this a bar only flickers
 
 
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a whole file: printed by ``emotion bundle`` so a link can pin it (``LINK#sha256=HEX``)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _package_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from emotion_classifier.bundles.content import BUNDLE_FILE
 from emotion_classifier.bundles.download import download
+from emotion_classifier.bundles.pack import file_sha256
 from emotion_classifier.bundles.unpack import (
     DEFAULT_LIMITS,
     BundleLimits,
@@ -61,18 +62,33 @@ def _cached(target: Path, kind: str | None) -> Path:
     return target / manifest["root"]
 
 
+def _pinned_sha256(url: str) -> str | None:
+    """The sha256 a link pins with ``#sha256=HEX`` (what ``emotion bundle`` prints), else None."""
+    fragment = url.partition("#")[2]
+    if not fragment:
+        return None
+    match = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", fragment)
+    if match is None:
+        raise InputError("unknown #fragment: a link may end with #sha256=<the 64 hex digits emotion bundle printed>",
+                         url)
+    return match.group(1).lower()
+
+
 def resolve_folder(ref: str | Path, kind: str | None = None, *, cache: str | Path | None = None,
                    progress: bool = True, limits: BundleLimits = DEFAULT_LIMITS) -> Path:
     """The folder ``ref`` names: itself when it is a folder path; for a bundle, its unpacked copy in the
     cache (downloaded first for a URL). ``kind`` (``artifacts``, ``models``, ``run``) refuses a bundle of
-    another kind. Every refusal is one `InputError` line naming the file or URL.
+    another kind. A link ending in ``#sha256=HEX`` must download to exactly that zip: the sums inside a
+    bundle prove it whole, a pinned link also proves it is the one the sharer made. Every refusal is one
+    `InputError` line naming the file or URL.
     """
-    if not is_bundle(ref):
+    if not is_bundle(ref) or (not is_url(ref) and Path(ref).is_dir()):
         return Path(ref)
     root = cache_root(cache)
     if is_url(ref):
         url = _url(ref)
-        stem = Path(url.split("?", 1)[0].rstrip("/")).name.removesuffix(".zip")
+        pin = _pinned_sha256(url)
+        stem = Path(url.partition("#")[0].split("?", 1)[0].rstrip("/")).name.removesuffix(".zip")
         name = _name(stem, hashlib.sha256(url.encode("utf-8")).hexdigest()[:16])
     else:
         path = Path(ref).expanduser()
@@ -88,8 +104,10 @@ def resolve_folder(ref: str | Path, kind: str | None = None, *, cache: str | Pat
         return unpack_bundle(path, target, kind=kind, limits=limits, progress=progress)
     archive = root / "downloads" / f"{name}.zip"
     if not archive.is_file():
-        download(url, archive, progress=progress)
+        download(url.partition("#")[0], archive, progress=progress)
     try:
+        if pin is not None and (found := file_sha256(archive)) != pin:
+            raise InputError(f"refused bundle: its sha256 is {found}, the link pins {pin} (altered or damaged)")
         check_bundle_kind(read_bundle_manifest(archive, limits), kind, url)
         folder = unpack_bundle(archive, target, kind=kind, limits=limits, progress=progress)
     except WrongBundleKind:

@@ -10,7 +10,7 @@ import pytest
 
 from emotion_classifier.bundles.content import BUNDLE_FILE
 from emotion_classifier.bundles.download import confirm_url, direct_url, download
-from emotion_classifier.bundles.pack import write_bundle
+from emotion_classifier.bundles.pack import file_sha256, write_bundle
 from emotion_classifier.bundles.resolve import resolve_folder
 from emotion_classifier.cli import _bundle_run_config, main
 from emotion_classifier.errors import InputError
@@ -112,3 +112,20 @@ def test_drive_share_links_become_direct_downloads():
     page = '<form id="download-form" action="https://drive.usercontent.google.com/download"><input name="id" value="X">'
     assert confirm_url(page, "https://drive.google.com/x") == "https://drive.usercontent.google.com/download?id=X"
     assert confirm_url("<p>no form</p>", "https://x") is None
+
+
+def test_a_link_can_pin_the_bundle_s_sha256(bundle, server, cache, tmp_path):
+    folder, data = bundle
+    server.files["/a.zip"] = data
+    digest = hashlib.sha256(data).hexdigest()
+    assert file_sha256(tmp_path / "a.zip") == digest
+    with pytest.raises(InputError, match=f"its sha256 is {digest}, the link pins {'0' * 64}"):
+        resolve_folder(server.url(f"/a.zip#sha256={'0' * 64}"), "artifacts", progress=False)
+    assert not [path for path in cache.rglob("*") if path.is_file()]  # the refused download is gone
+    unpacked = resolve_folder(server.url(f"/a.zip#sha256={digest.upper()}"), "artifacts", progress=False)
+    assert unpacked.parent.name.startswith("a-") and (unpacked / "manifest.json").is_file()
+    assert [path for path, _ in server.requests] == ["/a.zip", "/a.zip"]  # the fragment is never sent
+    with pytest.raises(InputError, match="unknown #fragment"):
+        resolve_folder(server.url("/a.zip#page=2"), "artifacts", progress=False)
+    (tmp_path / "folder.zip").mkdir()  # a folder whose name ends in .zip is a folder
+    assert resolve_folder(tmp_path / "folder.zip", "artifacts") == tmp_path / "folder.zip"

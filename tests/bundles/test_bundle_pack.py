@@ -1,5 +1,6 @@
 """`emotion bundle`: each kind packs and unpacks to a byte-identical folder; code-carrying files are refused."""
 
+import hashlib
 import json
 import pickle
 import zipfile
@@ -22,6 +23,7 @@ def test_each_kind_round_trips_byte_identical(kind, make_folder, tree_equal, tmp
     assert main(["bundle", kind, str(folder), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "left out: .cache/ (1 files, hidden folder)" in printed and f"{kind} bundle written to" in printed
+    assert f"sha256 {hashlib.sha256(out.read_bytes()).hexdigest()} " in printed
     with zipfile.ZipFile(out) as archive:
         manifest = json.loads(archive.read(BUNDLE_FILE))
         names = set(archive.namelist())

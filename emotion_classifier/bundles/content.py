@@ -27,8 +27,9 @@ ALLOWED_SUFFIXES: tuple[str, ...] = (
     ".csv", ".html", ".h5", ".json", ".keras", ".md", ".npy", ".npz", ".png", ".svg", ".toml", ".tsv", ".txt",
 )  # fmt: skip
 ARRAY_SUFFIXES = (".npy", ".npz")
-# Already compressed: deflating them again costs time and saves nothing.
-STORED_SUFFIXES = (".keras", ".png", ".h5")
+# Stored, not deflated: already compressed (.keras, .png), or arrays of floats, which deflate shrinks by
+# about 7% at 15-30 MiB/s (benchmarks/bench_bundle.py): packing and unpacking would take 3x as long.
+STORED_SUFFIXES = (".keras", ".png", ".h5", ".npy", ".npz")
 
 
 @dataclass(frozen=True)

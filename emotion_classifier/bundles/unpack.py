@@ -82,6 +82,8 @@ def _safe_name(name: str, bundle: Path) -> PurePosixPath:
         raise _fail(bundle, f"member {name!r} is an absolute path")
     if any(part in ("..", ".") for part in path.parts) or not path.parts:
         raise _fail(bundle, f"member {name!r} points outside the bundle's folder")
+    if str(path) != name.removesuffix("/") or "/./" in f"/{name}":  # `a//b`, `a/./b`: one file, two spellings
+        raise _fail(bundle, f"member {name!r} is not a plain relative path")
     return path
 
 
@@ -212,7 +214,7 @@ def unpack_bundle(bundle: str | Path, target: str | Path, *, kind: str | None = 
             (temporary / BUNDLE_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                                  encoding="utf-8")
         os.replace(temporary, target)
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+    except (zipfile.BadZipFile, EOFError, zlib.error, KeyError) as exc:
         raise _fail(bundle, f"damaged member ({exc}); download or copy it again") from None
     except OSError as exc:
         raise InputError(f"cannot unpack the bundle here ({exc.strerror or exc})", target) from None

@@ -35,6 +35,8 @@ def test_a_forged_good_bundle_unpacks(forger, tmp_path):
     ("C:/evil.csv", "absolute path"),
     ("artifacts\\..\\evil.csv", "backslash"),
     ("other/evil.csv", "outside its folder artifacts/"),
+    ("artifacts/./evil.csv", "not a plain relative path"),
+    ("artifacts//evil.csv", "not a plain relative path"),
 ])  # fmt: skip
 def test_a_member_outside_the_target_is_refused(name, said, forger, tmp_path):
     bundle = forger(tmp_path / "b.zip", {**GOOD, name: b"x"},

@@ -62,10 +62,10 @@ class WrongBundleKind(InputError):
 
 
 def _size(n: int) -> str:
-    """A limit as people write it: 64 GiB, 1 MiB, else bytes."""
-    for unit, factor in (("GiB", GIB), ("MiB", 1 << 20)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor} {unit}"
+    """A size as people write it: 64 GiB, 1.5 MiB, 10 bytes."""
+    for unit, factor in (("GiB", GIB), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor:
+            return f"{n // factor} {unit}" if n % factor == 0 else f"{n / factor:.1f} {unit}"
     return f"{n} bytes"
 
 
@@ -189,6 +189,10 @@ def unpack_bundle(bundle: str | Path, target: str | Path, *, kind: str | None = 
     shutil.rmtree(temporary, ignore_errors=True)
     root = manifest["root"]
     total = sum(entry["size"] for entry in manifest["files"])
+    free = shutil.disk_usage(target.parent).free
+    if free < total:  # found now, not as a full disk half way (a Colab disk is ~100 GB, shared with Drive's cache)
+        raise InputError(f"not enough disk space to unpack {bundle.name}: it needs {_size(total)}, "
+                         f"{_size(free)} free (set $EMOTION_CACHE to a larger disk)", target.parent)
     try:
         with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=f"unpack {root}",
                   disable=not progress or total < (16 << 20)) as bar, zipfile.ZipFile(bundle) as archive:

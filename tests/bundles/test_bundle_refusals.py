@@ -122,3 +122,14 @@ def test_an_existing_target_is_never_overwritten(forger, tmp_path):
     with pytest.raises(InputError, match="already exists"):
         unpack_bundle(forger(tmp_path / "b.zip", GOOD), target, progress=False)
     assert json.dumps(sorted(p.name for p in target.iterdir())) == '["mine.txt"]'
+
+
+def test_a_full_disk_is_found_before_unpacking(forger, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(100, 90, 10))
+    with pytest.raises(InputError, match="not enough disk space to unpack b.zip: it needs 15 bytes, 10 bytes free"):
+        unpack_bundle(forger(tmp_path / "b.zip", GOOD), tmp_path / "t", progress=False)
+    assert not (tmp_path / "t").exists()

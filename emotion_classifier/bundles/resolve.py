@@ -62,6 +62,16 @@ def _cached(target: Path, kind: str | None) -> Path:
     return target / manifest["root"]
 
 
+def _unpack(bundle: Path, target: Path, kind: str | None, limits: BundleLimits, progress: bool) -> Path:
+    """`unpack_bundle`, or the copy another process (a second notebook) finished meanwhile."""
+    try:
+        return unpack_bundle(bundle, target, kind=kind, limits=limits, progress=progress)
+    except InputError:
+        if (target / BUNDLE_FILE).is_file():
+            return _cached(target, kind)
+        raise
+
+
 def _pinned_sha256(url: str) -> str | None:
     """The sha256 a link pins with ``#sha256=HEX`` (what ``emotion bundle`` prints), else None."""
     fragment = url.partition("#")[2]
@@ -101,7 +111,7 @@ def resolve_folder(ref: str | Path, kind: str | None = None, *, cache: str | Pat
         return _cached(target, kind)
     check_writable(root, f"bundle cache (${CACHE_ENV})")
     if not is_url(ref):
-        return unpack_bundle(path, target, kind=kind, limits=limits, progress=progress)
+        return _unpack(path, target, kind, limits, progress)
     archive = root / "downloads" / f"{name}.zip"
     if not archive.is_file():
         download(url.partition("#")[0], archive, progress=progress)
@@ -109,7 +119,7 @@ def resolve_folder(ref: str | Path, kind: str | None = None, *, cache: str | Pat
         if pin is not None and (found := file_sha256(archive)) != pin:
             raise InputError(f"refused bundle: its sha256 is {found}, the link pins {pin} (altered or damaged)")
         check_bundle_kind(read_bundle_manifest(archive, limits), kind, url)
-        folder = unpack_bundle(archive, target, kind=kind, limits=limits, progress=progress)
+        folder = _unpack(archive, target, kind, limits, progress)
     except WrongBundleKind:
         raise
     except InputError as exc:

@@ -169,6 +169,21 @@ def check_bundle_kind(manifest: dict, kind: str | None, where: str | Path) -> No
         raise WrongBundleKind(f"this bundle holds {manifest['kind']}, not {kind} ({KINDS[kind].help})", where)
 
 
+def _remove_abandoned(target: Path) -> None:
+    """Remove the temporary folders of unpacks of ``target`` whose process is gone (a SIGKILL, a Colab
+    restart): the ``finally`` that removes them never ran."""
+    for folder in target.parent.glob(f".{target.name}.*.unpacking"):
+        pid = folder.name.removeprefix(f".{target.name}.").removesuffix(".unpacking")
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive under another user, or no signals here: leave it
+            pass
+
+
 def unpack_bundle(bundle: str | Path, target: str | Path, *, kind: str | None = None,
                   limits: BundleLimits = DEFAULT_LIMITS, progress: bool = True) -> Path:
     """Unpack ``bundle`` so that ``target/bundle.json`` and ``target/ROOT/...`` appear at once; returns
@@ -185,6 +200,7 @@ def unpack_bundle(bundle: str | Path, target: str | Path, *, kind: str | None = 
     if target.exists():
         raise InputError("already exists; will not unpack a bundle over it", target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(target)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.unpacking")
     shutil.rmtree(temporary, ignore_errors=True)
     root = manifest["root"]

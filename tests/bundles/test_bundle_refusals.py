@@ -133,3 +133,26 @@ def test_a_full_disk_is_found_before_unpacking(forger, tmp_path, monkeypatch):
     with pytest.raises(InputError, match="not enough disk space to unpack b.zip: it needs 15 bytes, 10 bytes free"):
         unpack_bundle(forger(tmp_path / "b.zip", GOOD), tmp_path / "t", progress=False)
     assert not (tmp_path / "t").exists()
+
+
+def test_an_abandoned_unpack_is_cleaned_up_and_a_finished_one_reused(forger, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from emotion_classifier.bundles import resolve
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tmp_path / f".t.{int(gone.stdout)}.unpacking"
+    (abandoned / "artifacts").mkdir(parents=True)
+    unpack_bundle(forger(tmp_path / "b.zip", GOOD), tmp_path / "t", progress=False)
+    assert not abandoned.exists() and (tmp_path / "t" / "artifacts" / "segments.csv").is_file()
+    # Another process finished the same bundle between the cache check and the unpack: its copy is used.
+    original = resolve.unpack_bundle
+
+    def racing(bundle, target, **kwargs):
+        original(bundle, target, **kwargs)
+        return original(bundle, target, **kwargs)  # "already exists"
+
+    monkeypatch.setattr(resolve, "unpack_bundle", racing)
+    folder = resolve.resolve_folder(tmp_path / "b.zip", "artifacts", progress=False)
+    assert (folder / "segments.csv").read_bytes() == b"segment_id\nx\n"

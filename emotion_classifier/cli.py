@@ -136,6 +136,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     settings = _train_settings(args)
     folds = settings.run
+    _refuse_bundle_output(args.models, "--models")
+    args.artifacts = _bundle_folder(args.artifacts, "artifacts", "--artifacts", quiet=args.quiet)
     run_dir = Path(args.runs_dir) / args.run / args.modality
     # Settings first (nothing written for a run that cannot train), then both outputs before the
     # cross-validation: an unwritable --models used to fail after all of it.
@@ -156,7 +158,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.train import evaluate_run
 
-    result = evaluate_run(args.run, artifacts_dir=args.artifacts)
+    artifacts = _bundle_folder(args.artifacts, "artifacts", "--artifacts") if args.artifacts else None
+    result = evaluate_run(args.run, artifacts_dir=artifacts)
     print(format_summary(result["metrics"], title=f"{result['modality']}: saved fold models re-scored"))
     verdict = "equal to" if result["matches_stored"] else "DIFFERENT from"
     print(f"{result['n_rows']} rows, {verdict} the stored out-of-fold predictions "
@@ -254,7 +257,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
-    config = settings.pipeline_config()
+    config = _bundle_run_config(settings.pipeline_config(), quiet=args.quiet)
     for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
                          (config.models_dir, "--models")):
         check_writable(folder, what)
@@ -285,7 +288,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="cross-validate one modality (session-wise folds), then save its model")
-    p.add_argument("--artifacts", required=True, help="folder written by `emotion prepare`")
+    p.add_argument("--artifacts", required=True,
+                   help="folder written by `emotion prepare`, or its bundle: FILE.zip or an https:// link")
     p.add_argument("--modality", required=True, choices=registry.modality_names(),
                    help="; ".join(f"{m.name}: {m.help}" for m in map(registry.modality, registry.modality_names())))
     p.add_argument("--run", default="default", help="run name: writes RUNS_DIR/RUN/MODALITY")
@@ -311,7 +315,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="re-score a run's saved fold models without training")
     p.add_argument("--run", required=True, help="a run folder: runs/NAME/MODALITY")
-    p.add_argument("--artifacts", default=None, help="artifacts folder if moved (default: as in config.json)")
+    p.add_argument("--artifacts", default=None,
+                   help="artifacts folder (or its bundle .zip / https:// link) if moved (default: as in config.json)")
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -397,7 +402,9 @@ def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
 
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
-    p.add_argument("--models", default="h5_models", help="folder of the saved models (default: %(default)s)")
+    p.add_argument("--models", default="h5_models",
+                   help="folder of the saved models, or their bundle: FILE.zip or an https:// link (a Google Drive "
+                        "share link too; downloaded once into $EMOTION_CACHE) (default: %(default)s)")
     p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
     transcript = p.add_mutually_exclusive_group()
     transcript.add_argument("--text", default=None, help="the transcript as text")
@@ -415,6 +422,69 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_predict)
 
 
+def _bundle_folder(value: str, kind: str, what: str, *, quiet: bool = False) -> str:
+    """``--artifacts``/``--models`` given as a bundle (``.zip`` or ``https://`` link): its folder unpacked
+    in the cache (`bundles.resolve`); a folder path is returned unchanged."""
+    from emotion_classifier.bundles.resolve import is_bundle, resolve_folder
+
+    if not is_bundle(value):
+        return value
+    folder = resolve_folder(value, kind, progress=not quiet)
+    print(f"{what}: using {folder} (unpacked from {value})", file=sys.stderr)
+    return str(folder)
+
+
+def _refuse_bundle_output(value, what: str) -> None:
+    """An output folder given as a bundle: a zip or a link can only be read."""
+    from emotion_classifier.bundles.resolve import is_bundle
+
+    if is_bundle(value):
+        raise InputError(f"{what}: this command writes there, and a bundle (.zip or https:// link) can only be read; "
+                         "give a folder, then `emotion bundle` it", value)
+
+
+def _bundle_run_config(config, *, quiet: bool):
+    """``emotion run``'s artifacts (option or settings file) given as a bundle: the unpacked folder."""
+    import dataclasses
+    from pathlib import Path
+
+    _refuse_bundle_output(config.models_dir, "--models")
+    if config.artifacts is None:
+        return config
+    folder = _bundle_folder(str(config.artifacts), "artifacts", "--artifacts", quiet=quiet)
+    return dataclasses.replace(config, artifacts=Path(folder))
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emotion_classifier.bundles.pack import file_sha256, write_bundle
+
+    manifest = write_bundle(args.folder, args.kind, args.out, overwrite=args.overwrite, progress=not args.quiet)
+    for item in manifest["left_out"]:
+        print(f"left out: {item}")
+    print(f"{manifest['kind']} bundle written to {args.out}: {manifest['n_files']} files, "
+          f"{manifest['total_bytes'] / 2**20:.1f} MiB -> {Path(args.out).stat().st_size / 2**20:.1f} MiB")
+    print(f"sha256 {file_sha256(args.out)} (end a shared link with #sha256=<it> to pin this exact bundle)")
+    return 0
+
+
+def _add_bundle(sub: argparse._SubParsersAction) -> None:
+    from emotion_classifier.bundles.content import ALLOWED_SUFFIXES, KINDS
+
+    p = sub.add_parser("bundle", help="pack an artifacts, models or run folder into one zip to share (Drive, a link)",
+                       description="One zip holding the folder and bundle.json (every file's size and sha256). "
+                                   f"Only data files are packed ({' '.join(ALLOWED_SUFFIXES)}); hidden entries such "
+                                   "as prepare's .cache/ are left out and listed. Use it as --artifacts FILE.zip / "
+                                   "--models FILE.zip, or share it and give its https:// link.")
+    p.add_argument("kind", choices=list(KINDS), help="; ".join(f"{k}: {v.help}" for k, v in KINDS.items()))
+    p.add_argument("folder", metavar="DIR", help="the folder to pack")
+    p.add_argument("--out", required=True, metavar="FILE.zip", help="the bundle to write (kept unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_bundle)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -422,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict):
+    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict,
+                _add_bundle):
         add(sub)
     return parser
 

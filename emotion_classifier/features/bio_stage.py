@@ -40,6 +40,10 @@ dropped, empty files and files reaching no segment listed): part of the key, so 
 older reader, with its features and its shorter problem list, are recomputed once."""
 
 
+BIO_BYTES_PER_SECOND = 10e6
+"""Bio-file bytes one core reads and summarises per second (a low estimate): the chunks' `Chunk.cost`."""
+
+
 def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str,
                  normalisation: str = "session") -> ChunkResult:  # fmt: skip
     """Features of one speaker's segments (`ids`: canonical id, id as written) from their own files
@@ -106,11 +110,11 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     normalisation = config.bio_normalisation
     base = _key_settings(corpus, normalisation)
     units = _units(table, files)
-    chunks = [
-        Chunk(stable_hash([base, {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}, ids]),
-              (unit_files, ids, corpus, normalisation))
-        for _, unit_files, ids in units
-    ]  # fmt: skip
+    chunks = []
+    for _, unit_files, ids in units:
+        prints = {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}
+        cost = sum(f["size"] or 0 for found in prints.values() for _, f in found) / BIO_BYTES_PER_SECOND
+        chunks.append(Chunk(stable_hash([base, prints, ids]), (unit_files, ids, corpus, normalisation), cost))
     key = stage_key(base, table, chunks)
     inputs = sorted({p for column in files.columns for p in files[column] if p})
     reused = reuse(context, "bio", key, table, inputs)

@@ -33,10 +33,15 @@ class StageContext:
     jobs: int | None = None
     progress: bool = True
 
-    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk]) -> StageRun:
-        """The stage's chunks from its cache folder, the missing ones computed (in parallel)."""
-        cache = ChunkCache(self.cache_root, name)
-        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress)
+    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk], keep: bool = True) -> StageRun:
+        """The stage's chunks from its cache folder, the missing ones computed (in parallel); with
+        ``keep=False`` none is held in memory (read them back from `cache`)."""
+        cache = self.cache(name)
+        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress, keep=keep)
+
+    def cache(self, name: str) -> ChunkCache:
+        """The chunk cache of stage ``name``."""
+        return ChunkCache(self.cache_root, name)
 
 
 @dataclass

@@ -89,9 +89,18 @@ def watch_parent(parent: int) -> None:
     threading.Thread(target=_exit_when_orphaned, args=(parent,), name="parent-watch", daemon=True).start()
 
 
-def _indexed(compute: Callable[..., ChunkResult], index: int, args: tuple, parent: int) -> tuple[int, ChunkResult]:
+def _indexed(
+    compute: Callable[..., ChunkResult], index: int, args: tuple, parent: int,
+    save_to: tuple[ChunkCache, str] | None = None,
+) -> tuple[int, ChunkResult | None]:  # fmt: skip
+    """Compute one chunk; with ``save_to`` (cache, key) the worker saves it and hands back nothing,
+    so big results (a full corpus's frames) are never pickled through the parent."""
     watch_parent(parent)
-    return index, compute(*args)
+    result = compute(*args)
+    if save_to is None:
+        return index, result
+    save_to[0].save(save_to[1], result)
+    return index, None
 
 
 def run_chunks(
@@ -106,7 +115,8 @@ def run_chunks(
 ) -> StageRun:
     """Load cached chunks, compute the missing ones on `jobs` processes (None: `worker_count` decides).
 
-    ``keep=False`` holds no result in memory (`StageRun.results` is empty): the caller reads each chunk
+    ``keep=False`` holds no result in memory (`StageRun.results` is empty) and each worker saves its
+    chunk to ``cache`` itself (nothing big is pickled through this process): the caller reads each chunk
     back from ``cache`` when it needs it (a full-size audio stage's frames are about 1 GB)."""
     if keep:
         results: list[ChunkResult | None] = [cache.load(chunk.key) for chunk in chunks]
@@ -119,12 +129,16 @@ def run_chunks(
         # each task checks again in case another backend ran it.
         backend = LokyBackend(initializer=watch_parent, initargs=(os.getpid(),))
         parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
-        tasks = (delayed(_indexed)(compute, i, chunks[i].args, os.getpid()) for i in todo)
+        tasks = (
+            delayed(_indexed)(compute, i, chunks[i].args, os.getpid(), None if keep else (cache, chunks[i].key))
+            for i in todo
+        )
         # Chunks are the parallelism: BLAS threads inside a chunk only fight over the same cores
         # (10x slower MFCCs on 2 cores). joblib limits its workers itself; this covers jobs=1.
         with threadpool_limits(limits=1):
             for i, arrays in tqdm(parallel(tasks), total=len(todo), desc=desc, unit="chunk", disable=not progress):
-                cache.save(chunks[i].key, arrays)
+                if keep:
+                    cache.save(chunks[i].key, arrays)
                 results[i] = arrays if keep else {}
     kept = results if keep else []
     return StageRun(results=kept, hits=len(chunks) - len(todo), computed=len(todo))  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     from emotion_classifier.files import check_writable
 
     check_writable(args.out, "--out")
-    corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed)
+    corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed, size=args.size)
     print(corpus.summary())
     return 0
 
@@ -171,7 +171,12 @@ def _add_sample_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample-data", help="write a synthetic corpus in the exact KEMDy file formats")
     p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
     p.add_argument("--out", default=DEFAULT_SAMPLE_DIR, help="folder to write (default: %(default)s)")
-    p.add_argument("--sessions", type=int, default=None, help="number of sessions (default: the demo size)")
+    p.add_argument("--sessions", type=int, default=None, help="number of sessions (default: the size's)")
+    p.add_argument(
+        "--size", choices=["demo", "full"], default="demo",
+        help="demo: 10 sessions of short segments, about 650 segments (default); full: the real corpus's size "
+        "and duration profile (KEMDy19 about 10,200 segments, 16 h of audio; KEMDy20 about 13,500; minutes to write)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_sample_data)
 

@@ -14,7 +14,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -106,10 +107,42 @@ def save_npz_atomic(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(fh, **arrays)
 
 
-def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """Read every array of an npz into memory, refusing pickled objects."""
+def load_npz(path: str | Path, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Read every array of an npz (or only ``names``) into memory, refusing pickled objects."""
     with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+        return {name: data[name] for name in (data.files if names is None else names)}
+
+
+def save_npz_streamed_atomic(
+    path: str | Path, name: str, pieces: Iterable[np.ndarray], shape: tuple[int, int], arrays: Mapping[str, np.ndarray]
+) -> None:
+    """An npz as `np.savez` lays it out (stored ``.npy`` members), whose array ``name`` of ``shape`` is
+    written piece by piece (row blocks, in order) and never held whole: a full-size corpus's frames are
+    about 1 GB. `np.load` reads it like any npz. Raises ValueError when the pieces do not fill ``shape``."""
+    pieces = iter(pieces)
+    with atomic_open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        first = next(pieces, None)
+        dtype = np.dtype(np.float32) if first is None else first.dtype
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
+        rows = 0
+        with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_2_0(member, header)
+            for piece in _chain(first, pieces):
+                if piece.dtype != dtype or piece.ndim != 2 or piece.shape[1] != shape[1]:
+                    raise ValueError(f"{path}: a piece of {piece.shape} {piece.dtype} does not fit {shape} {dtype}")
+                member.write(np.ascontiguousarray(piece).tobytes())
+                rows += len(piece)
+        if rows != shape[0]:
+            raise ValueError(f"{path}: the pieces hold {rows} rows, not {shape[0]}")
+        for other, array in arrays.items():
+            with zf.open(f"{other}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _chain(first: np.ndarray | None, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    if first is not None:
+        yield first
+    yield from rest
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:

@@ -28,6 +28,7 @@ from emotion_classifier.features.stage import (
     StageResult,
     annotation_place,
     feature_version,
+    input_bytes,
     reuse,
     skipped_item,
     stage_key,
@@ -39,6 +40,10 @@ BIO_READER = "e4-start-time-2"
 """Version of what the bio reader keeps and reports (samples outside `datasets.bio.PLAUSIBLE_RANGES`
 dropped, empty files and files reaching no segment listed): part of the key, so chunks cached by an
 older reader, with its features and its shorter problem list, are recomputed once."""
+
+
+BIO_BYTES_PER_SECOND = 10e6
+"""Bio-file bytes one core reads and summarises per second (a low estimate): the chunks' `Chunk.cost`."""
 
 
 def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str,
@@ -107,11 +112,11 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     normalisation = config.bio_normalisation
     base = _key_settings(corpus, normalisation)
     units = _units(table, files)
-    chunks = [
-        Chunk(stable_hash([base, {s: [context.file_key(p) for p in f] for s, f in unit_files.items()}, ids]),
-              (unit_files, ids, corpus, normalisation))
-        for _, unit_files, ids in units
-    ]  # fmt: skip
+    chunks = []
+    for _, unit_files, ids in units:
+        keys = {s: [context.file_key(p) for p in f] for s, f in unit_files.items()}
+        cost = input_bytes(p for f in unit_files.values() for p in f) / BIO_BYTES_PER_SECOND
+        chunks.append(Chunk(stable_hash([base, keys, ids]), (unit_files, ids, corpus, normalisation), cost))
     key = stage_key(base, table, chunks)
     inputs = sorted({p for column in files.columns for p in files[column] if p})
     reused = reuse(context, "bio", key, table, inputs)

@@ -7,7 +7,7 @@ that is what makes changing an audio setting leave the text and bio artifacts al
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,12 +41,17 @@ class StageContext:
         or re-mounted corpus hits the cache; its path and fingerprint without `digests`."""
         return self.digests.key(path) if self.digests is not None else [path, fingerprint(path)]
 
-    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk],
-            stop: Callable[[int, ChunkResult], Exception | None] | None = None) -> StageRun:  # fmt: skip
-        """The stage's chunks from its cache folder, the missing ones computed (in parallel); ``stop``
-        (``--strict``) may end the run at the first chunk it finds wrong (`run_chunks`)."""
-        cache = ChunkCache(self.cache_root, name)
-        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress, stop=stop)
+    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk], keep: bool = True,
+            stop: Callable[[int, ChunkResult | None], Exception | None] | None = None) -> StageRun:  # fmt: skip
+        """The stage's chunks from its cache folder, the missing ones computed (in parallel); with
+        ``keep=False`` none is held in memory (read them back from `cache`); ``stop`` (``--strict``) may
+        end the run at the first chunk it finds wrong (`run_chunks`)."""
+        return run_chunks(compute, chunks, self.cache(name), jobs=self.jobs, desc=name, progress=self.progress,
+                          keep=keep, stop=stop)  # fmt: skip
+
+    def cache(self, name: str) -> ChunkCache:
+        """The chunk cache of stage ``name``."""
+        return ChunkCache(self.cache_root, name)
 
 
 @dataclass
@@ -65,6 +70,11 @@ class StageResult:
     strict_error: type[InputError] | None = None
     """What ``--strict`` raises for the stage's first skipped segment (None: skips are expected, as
     a missing body signal is in these corpora); the manifest section records ``"strict": true``."""
+
+
+def input_bytes(paths: Iterable[str]) -> int:
+    """The bytes of input files (0 for a missing one): what a chunk's estimated cost is made from."""
+    return sum(fingerprint(p)["size"] or 0 for p in paths)
 
 
 def feature_version(version: str | None) -> str | None:

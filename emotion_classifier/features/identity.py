@@ -88,9 +88,10 @@ def same_corpus(manifest: dict, identity: dict, data: str | Path) -> bool:
     """Whether artifacts described by ``manifest`` were made from the corpus ``identity`` describes.
 
     The same corpus, edited (a session added, one annotation file corrected), still shares annotation
-    files byte for byte with the one the artifacts came from; another corpus (the synthetic sample, the
-    other KEMDy release) shares none. A manifest written before fingerprints were recorded is matched by
-    its corpus root.
+    files byte for byte with the one the artifacts came from, or is still in the same folder (a small
+    corpus whose one annotation file was edited); another corpus (the synthetic sample, the other KEMDy
+    release) shares none. A manifest written before fingerprints were recorded is matched by its corpus
+    root.
     """
     recorded = manifest.get("corpus_identity")
     if not recorded:
@@ -98,7 +99,8 @@ def same_corpus(manifest: dict, identity: dict, data: str | Path) -> bool:
     if recorded.get("fingerprint") == identity["fingerprint"]:
         return True
     shared = set(recorded.get("annotations", {}).items()) & set(identity["annotations"].items())
-    return recorded.get("corpus") == identity["corpus"] and bool(shared)
+    same_folder = manifest.get("root") == str(Path(data).resolve())
+    return recorded.get("corpus") == identity["corpus"] and (bool(shared) or same_folder)
 
 
 def _describe(manifest: dict) -> str:

@@ -188,12 +188,13 @@ def prepare(
     """
     config = dataclasses.replace(config or PrepareConfig(), **settings)
     out = Path(out)
-    identity = check_output_folder(data, out, force=force)
     previous = read_manifest(out / MANIFEST)
     versions = package_versions()
     if nothing_changed(previous, data, out, config.as_dict(), versions):
         return _nothing_to_do(previous, config, out, progress)
-    table = select_view(open_corpus(data, tie_policy=config.ties), config.view, data)
+    corpus = open_corpus(data, tie_policy=config.ties)  # a broken annotation file is named before the folder check
+    identity = check_output_folder(data, out, force=force)  # before anything is written
+    table = select_view(corpus, config.view, data)
     if config.strict:  # each check as soon as its problem can be known: nothing later is computed
         stop_at_first_problem(table.attrs["problems"])
     out.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,9 @@ def test_the_same_corpus_edited_is_still_the_same_corpus(corpus19, prepared19, o
     edited["annotations"][next(iter(edited["annotations"]))] = "edited"
     assert same_corpus(manifest, edited, "/elsewhere")  # one session's file corrected, the others shared
     assert not same_corpus(manifest, corpus_identity(other_corpus), other_corpus)
+    every_file_edited = {**edited, "annotations": dict.fromkeys(identity["annotations"], "edited")}
+    assert same_corpus(manifest, every_file_edited, corpus19.root)  # a one-file corpus edited where it is
+    assert not same_corpus(manifest, every_file_edited, "/elsewhere")
 
 
 def test_a_copied_corpus_recomputes_nothing_and_keeps_the_runs_fingerprint(corpus19, artifacts_copy, tmp_path):

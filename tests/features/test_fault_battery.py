@@ -281,7 +281,9 @@ def _previous_artifacts(clean: Clean, tmp_path: Path) -> tuple[Path, dict[str, b
 def test_an_annotation_fault_is_one_line_and_keeps_previous_artifacts(clean, corpus, tmp_path, capsys, fault):
     place, _ = fault.inject(corpus, clean.target)
     out, before = _previous_artifacts(clean, tmp_path)
-    code, printed, err = _prepare(corpus, out, capsys)
+    # --force: the previous artifacts were made from a copy in another folder, and this corpus's one
+    # annotation file is the one edited, so it would (rightly) be refused as another corpus
+    code, printed, err = _prepare(corpus, out, capsys, "--force")
     assert code == fault.code, err
     if fault.code:
         assert len(err) == 1 and err[0].startswith("error: ") and place in err[0] and fault.says in err[0], err
@@ -335,7 +337,8 @@ def test_a_full_disk_keeps_the_previous_artifacts(clean, corpus, tmp_path, capsy
     """The atomic writer's writes raise ENOSPC part-way through one file: one line naming it, every file of
     the previous run byte for byte as it was, no temporary file left. ``.cache``: a chunk's cache file
     (while computing); the others: the new artifacts, written beside the old ones before any replaces them."""
-    _tone(_wav(corpus, clean.target), 1.5)  # the corpus changed: every stage writes again
+    _tone(_wav(corpus, clean.target), 1.5)  # the speech and bio inputs changed: those stages write again
+    _edit_lines(_bio(corpus, clean.target, "EDA"), lambda lines: [*lines[:-1], _replace_field(lines[-1], 0, "0.5")])
     out, before = _previous_artifacts(clean, tmp_path)
     real_open = open
 

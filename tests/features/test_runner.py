@@ -3,6 +3,7 @@
 A SIGKILLed `prepare` used to leave its loky workers (~400 MB each) running for minutes.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -32,9 +33,9 @@ def test_workers_exit_when_prepare_is_killed(tmp_path):
                "--out", str(tmp_path / "artifacts"), "--jobs", "2", "--quiet", "--set", "prepare.chunk_size=2"]
     parent = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    workers: list[psutil.Process] = []
     try:
         process = psutil.Process(parent.pid)
-        workers: list[psutil.Process] = []
 
         def two_workers() -> bool:
             workers[:] = [p for p in process.children(recursive=True) if "loky" in " ".join(p.cmdline())]
@@ -49,8 +50,9 @@ def test_workers_exit_when_prepare_is_killed(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
-        for p in psutil.Process().children(recursive=True):  # only what this test started
-            p.kill()
+        for p in workers:  # only what this test started: this process's own loky workers live on for later tests
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
 
 
 def _running(process: psutil.Process) -> bool:

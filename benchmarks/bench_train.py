@@ -7,9 +7,10 @@ Without ``--artifacts`` a KEMDy19-layout corpus is generated (``--sessions`` x `
 prepared under ``--work`` (a temporary folder by default). Each modality runs in its own process,
 so the peak resident memory printed (``ru_maxrss`` of that process) is the model's alone: loading the
 artifacts, fitting the first fold (early stopping on its validation sessions), predicting its test
-rows, then fitting the final model. ``--real-lengths`` first stretches every segment's frames to a
-duration drawn from the real KEMDy19 profile (lognormal, median 4.2 s, mean 5.75 s, at most 78 s;
-generated segments average 2 s), which is what the speech model meets on the real corpus. Not a
+rows, then fitting the final model. ``--real-lengths`` first writes a copy of the artifacts (beside
+them, ``NAME_real_lengths``, reused) whose frames are stretched to durations drawn from the real
+KEMDy19 profile (lognormal, median 4.2 s, mean 5.75 s, at most 78 s; generated segments average
+2 s), which is what the speech model meets on the real corpus. Not a
 test: the figures depend on the machine and its load. Run it with another checkout first on
 ``PYTHONPATH`` to compare versions (it uses only APIs both have).
 """
@@ -39,19 +40,32 @@ def real_lengths(n: int, seed: int = 0) -> np.ndarray:
     return np.clip(np.round(seconds * FRAMES_PER_S), 1, REAL_MAX_S * FRAMES_PER_S).astype(int)
 
 
-def stretched(frames: list[np.ndarray], seed: int = 0) -> list[np.ndarray]:
-    """Each segment's frames repeated (or cut) to a real-profile length, all in one array as prepare
-    stores them (views into it), so memory grows as it would with real recordings."""
+def real_length_artifacts(source: Path, out: Path, seed: int = 0) -> Path:
+    """A copy of an artifacts folder whose frames are stretched to real-profile lengths: each segment's
+    frames repeated (or cut) to a duration drawn by `real_lengths`. Written once, in this process, so the
+    measured process loads it as it would load the artifacts of real recordings."""
+    import shutil
+
+    from emotion_classifier.features.artifacts import pack_frames, unpack_frames
+    from emotion_classifier.files import load_npz, save_npz_atomic
+
+    if (out / "manifest.json").is_file():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file() and path.name not in ("audio_features.npz", "manifest.json"):
+            shutil.copy2(path, out / path.name)
+    audio = load_npz(source / "audio_features.npz")
+    frames = unpack_frames(audio["features"], audio["offsets"])
     lengths = real_lengths(len(frames), seed)
-    n_features = frames[0].shape[1]
-    block = np.empty((int(lengths.sum()), n_features), dtype=np.float32)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    for i, f in enumerate(frames):
-        block[offsets[i]:offsets[i + 1]] = np.resize(f, (lengths[i], n_features)) if len(f) else 0.0
-    return [block[offsets[i]:offsets[i + 1]] for i in range(len(frames))]
+    n_features = audio["features"].shape[1]
+    longer = [np.resize(f, (n, n_features)) if len(f) else f for f, n in zip(frames, lengths, strict=True)]
+    save_npz_atomic(out / "audio_features.npz", {**audio, **pack_frames(longer, n_features)})
+    shutil.copy2(source / "manifest.json", out / "manifest.json")  # last: the folder reads as finished
+    return out
 
 
-def one_model(artifacts_dir: str, modality: str, epochs: int, stretch: bool) -> dict:
+def one_model(artifacts_dir: str, modality: str, epochs: int) -> dict:
     """One fold + final model of ``modality`` in this process; what the parent prints."""
     from emotion_classifier.features import load_artifacts
     from emotion_classifier.training.estimators import TrainConfig, make_model
@@ -63,9 +77,6 @@ def one_model(artifacts_dir: str, modality: str, epochs: int, stretch: bool) -> 
     inputs, eligible, _, folds = planned_folds(artifacts, modality, n_folds=None, test_sessions=None,
                                                split="session", seed=config.seed)
     audio_s = sum(len(x) for x in inputs.x) / FRAMES_PER_S if modality == "speech" else None
-    if stretch and modality == "speech":
-        inputs.x = stretched(inputs.x)
-        audio_s = sum(len(x) for x in inputs.x) / FRAMES_PER_S
     loaded = time.perf_counter()
     fold = folds[0]
     model = make_model(modality, config).fit(inputs, fold.train, fold.val)
@@ -111,18 +122,20 @@ def main() -> None:
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(one_model(args.artifacts, args.child, args.epochs, args.real_lengths)))
+        print(json.dumps(one_model(args.artifacts, args.child, args.epochs)))
         return
     with tempfile.TemporaryDirectory() as scratch:
         artifacts = Path(args.artifacts) if args.artifacts else prepared(Path(args.work or scratch), args.sessions,
                                                                          args.dialogues)
+        if args.real_lengths:
+            artifacts = real_length_artifacts(artifacts, artifacts.with_name(f"{artifacts.name}_real_lengths"))
         print(f"one fold + final model per modality on {artifacts} (epochs <= {args.epochs}"
               f"{', real segment lengths' if args.real_lengths else ''})")
         print(f"{'model':<8} {'segments':>8} {'audio h':>8} {'load s':>7} {'fold s':>7} {'ep':>3} "
               f"{'final s':>8} {'ep':>3} {'peak MiB':>9}")
         for modality in args.modalities:
             command = [sys.executable, __file__, "--artifacts", str(artifacts), "--child", modality,
-                       "--epochs", str(args.epochs), *(["--real-lengths"] if args.real_lengths else [])]
+                       "--epochs", str(args.epochs)]
             done = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy())
             if done.returncode:
                 print(f"{modality:<8} failed:\n{done.stderr[-2000:]}")

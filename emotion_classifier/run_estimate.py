@@ -3,8 +3,8 @@
 The estimate is rough on purpose and says so: it multiplies what the corpus holds (segments and
 seconds of audio, read from the wav headers in about a second) by calibrated per-unit costs:
 
-- prepare: ``PREPARE_S_PER_AUDIO_S`` per second of audio plus ``PREPARE_S_PER_SEGMENT`` per segment
-  (a cold prepare; a cached rerun takes a few seconds);
+- prepare: ``PREPARE_FIXED_S`` plus ``PREPARE_S_PER_AUDIO_S`` per second of audio plus
+  ``PREPARE_S_PER_SEGMENT`` per segment (a cold prepare; a cached rerun takes a second or two);
 - each model fit (one per fold, plus the final model of the first seed): ``FIT_S`` (building, tracing,
   predicting, saving) plus, per epoch run, ``EPOCH_S_PER_AUDIO_S[model]`` per second of audio the network
   reads (each segment counted up to ``max_frames``, 5 s by default) and ``EPOCH_S_PER_SEGMENT[model]`` per
@@ -17,7 +17,8 @@ on 657 segments; and one fold + final model on a 10,226-segment corpus: bio 62 s
 434 s, within 20 %). On the same machine shared with other work, ``benchmarks/bench_train.py`` ran
 two to three times slower; a GPU, another machine, another encoder or another early-stopping epoch can
 move it further. While the run goes, `RunClock` rescales what is left by how the finished stages
-compared with their estimates, so the ETA it prints corrects itself as stages finish.
+compared with their estimates (training stages only), so the ETA it prints corrects itself as models
+finish.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 PREPARE_S_PER_AUDIO_S = 1 / 1600
 PREPARE_S_PER_SEGMENT = 2e-3
+PREPARE_FIXED_S = 6.0
 FIT_S = 2.0
 EPOCH_S_PER_AUDIO_S = {"speech": 5.8e-4, "early_fusion": 6.0e-4}
 EPOCH_S_PER_SEGMENT = {"text": 4.4e-4, "bio": 2.0e-4, "early_fusion": 7.0e-4}
@@ -89,7 +91,8 @@ def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, ep
                     seeds: Sequence[int] = (0,), fusion: bool = True) -> dict[str, float]:
     """Seconds per stage of one run, named as `pipeline` names them in ``timings.json`` (the first of
     ``seeds`` also trains the final models)."""
-    stages = {"prepare": PREPARE_S_PER_AUDIO_S * size.audio_seconds + PREPARE_S_PER_SEGMENT * size.segments}
+    stages = {"prepare": PREPARE_FIXED_S + PREPARE_S_PER_AUDIO_S * size.audio_seconds
+              + PREPARE_S_PER_SEGMENT * size.segments}
     models = list(models)
     for k, seed in enumerate(seeds):
         tag = "" if k == 0 else f" seed {seed}"
@@ -124,8 +127,8 @@ class RunClock:
 
     ``start(stage)`` returns the line announcing stage k of n with its estimate and the time left
     in the whole run; ``done(stage, seconds)`` records how long it took. The remaining estimates are
-    scaled by (time spent / estimated) over the finished stages, so a slow machine's ETA corrects
-    itself after the first stages.
+    scaled by (time spent / estimated) over the finished training stages, so a slow machine's ETA
+    corrects itself after the first model.
     """
 
     def __init__(self, stages: dict[str, float], clock=time.time):
@@ -133,8 +136,11 @@ class RunClock:
         self.finished: dict[str, float] = {}
 
     def _scale(self) -> float:
-        estimated = sum(self.stages.get(s, 0.0) for s in self.finished)
-        spent = sum(self.finished.values())
+        # Training stages only: a cached prepare takes a second where a cold one takes minutes, which
+        # says nothing about how fast this machine trains.
+        done = [s for s in self.finished if s.startswith("train ")]
+        estimated = sum(self.stages.get(s, 0.0) for s in done)
+        spent = sum(self.finished[s] for s in done)
         return spent / estimated if estimated > 1.0 and spent > 0 else 1.0
 
     def left(self) -> float:

@@ -79,10 +79,16 @@ def _speech_inputs(n: int = 160) -> ModalityInputs:
                           "speech")
 
 
-def test_two_streamed_speech_fits_with_one_seed_predict_the_same_numbers():
+def test_two_streamed_speech_fits_with_one_seed_predict_the_same_numbers(monkeypatch):
+    encoded = []  # rows encoded at once: never the whole training set
+    for name in ("transform", "transform_batch"):
+        original = getattr(FrameEncoder, name)
+        counted = lambda self, rows, f=original: encoded.append(len(rows)) or f(self, rows)  # noqa: E731
+        monkeypatch.setattr(FrameEncoder, name, counted)
     inputs = _speech_inputs()
     config = TrainConfig(epochs=2, units=4, filters=4, batch_size=16, seed=5)
     predictions = [make_model("speech", config).fit(inputs, np.arange(120), np.arange(120, 140))
                    .predict(inputs, np.arange(140, 160)) for _ in range(2)]
     np.testing.assert_array_equal(predictions[0].proba, predictions[1].proba)
     np.testing.assert_array_equal(predictions[0].valence, predictions[1].valence)
+    assert encoded and max(encoded) <= 20 and encoded.count(16) > 10  # batches of 16, the 20 test rows

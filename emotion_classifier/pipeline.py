@@ -53,7 +53,7 @@ def run_clock(config: PipelineConfig, data: Path) -> RunClock | None:
     single = [m for m in models if m in config.modalities]
     train = TrainConfig(**config.train_settings)
     stages = stage_estimates(size, models, n_folds=n_folds, epochs=train.epochs, max_frames=train.max_frames,
-                             seeds=config.all_seeds(), fusion=len(single) >= 2)
+                             patience=train.patience, seeds=config.all_seeds(), fusion=len(single) >= 2)
     _log(estimate_line(size, stages, model_fits(n_folds, len(config.all_seeds())), len(models)))
     return RunClock(stages)
 

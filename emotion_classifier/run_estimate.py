@@ -8,7 +8,8 @@ seconds of audio, read from the wav headers in about a second) by calibrated per
 - each model fit (one per fold, plus the final model of the first seed): ``FIT_S`` (building, tracing,
   predicting, saving) plus, per epoch run, ``EPOCH_S_PER_AUDIO_S[model]`` per second of audio the network
   reads (each segment counted up to ``max_frames``, 5 s by default) and ``EPOCH_S_PER_SEGMENT[model]`` per
-  segment; early stopping is taken to run ``EPOCHS_RUN_FRACTION`` of the configured epochs;
+  segment; early stopping is taken to run ``EPOCHS_RUN_FRACTION`` of the configured epochs (`epochs_run`:
+  at least ``patience + 1``, at most all);
 - fusion and report: ``FIXED_S`` each.
 
 Calibration: the costs reproduce the figures measured on the project's 2-core CPU machine when it was
@@ -80,15 +81,21 @@ def model_fits(n_folds: int, seeds: int, final_model: bool = True) -> int:
     return n_folds * seeds + int(final_model)
 
 
-def fit_seconds(model: str, size: CorpusSize, epochs: int, max_frames: int = 500) -> float:
+def epochs_run(epochs: int, patience: int = 5) -> float:
+    """Epochs a fit is expected to run: ``EPOCHS_RUN_FRACTION`` of them, but early stopping cannot stop
+    before ``patience + 1`` epochs, nor go past ``epochs``."""
+    return float(min(epochs, max(patience + 1, EPOCHS_RUN_FRACTION * epochs)))
+
+
+def fit_seconds(model: str, size: CorpusSize, epochs: int, max_frames: int = 500, patience: int = 5) -> float:
     """One fit of ``model`` on this corpus with ``epochs`` configured and frames cut at ``max_frames``."""
     per_segment = EPOCH_S_PER_SEGMENT.get(model, 0.0 if model in EPOCH_S_PER_AUDIO_S else DEFAULT_EPOCH_S_PER_SEGMENT)
     per_epoch = EPOCH_S_PER_AUDIO_S.get(model, 0.0) * size.read_seconds(max_frames) + per_segment * size.segments
-    return FIT_S + per_epoch * epochs * EPOCHS_RUN_FRACTION
+    return FIT_S + per_epoch * epochs_run(epochs, patience)
 
 
 def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, epochs: int, max_frames: int = 500,
-                    seeds: Sequence[int] = (0,), fusion: bool = True) -> dict[str, float]:
+                    patience: int = 5, seeds: Sequence[int] = (0,), fusion: bool = True) -> dict[str, float]:
     """Seconds per stage of one run, named as `pipeline` names them in ``timings.json`` (the first of
     ``seeds`` also trains the final models)."""
     stages = {"prepare": PREPARE_FIXED_S + PREPARE_S_PER_AUDIO_S * size.audio_seconds
@@ -98,7 +105,7 @@ def stage_estimates(size: CorpusSize, models: Iterable[str], *, n_folds: int, ep
         tag = "" if k == 0 else f" seed {seed}"
         for model in models:
             fits = n_folds + (1 if k == 0 else 0)
-            stages[f"train {model}{tag}"] = fits * fit_seconds(model, size, epochs, max_frames)
+            stages[f"train {model}{tag}"] = fits * fit_seconds(model, size, epochs, max_frames, patience)
         if fusion:
             stages[f"fusion{tag}"] = FIXED_S
     stages["report"] = FIXED_S

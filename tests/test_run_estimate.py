@@ -61,3 +61,11 @@ def test_the_stage_lines_count_stages_and_rescale_what_is_left():
     assert clock.start("train text").startswith("[2/5] train text: ~")
     clock.done("train text", 4 * stages["train text"])  # the machine is four times slower than calibrated
     assert clock.left() == pytest.approx(4 * (stages["train speech"] + stages["fusion"] + stages["report"]))
+
+
+def test_early_stopping_is_expected_to_run_half_the_epochs_within_its_limits():
+    from emotion_classifier.run_estimate import epochs_run
+
+    assert epochs_run(30, patience=5) == 15  # what the costs were calibrated with
+    assert epochs_run(3, patience=5) == 3  # too few epochs for early stopping to end any fit
+    assert epochs_run(8, patience=5) == 6

@@ -150,14 +150,18 @@ class RunClock:
         spent = sum(self.finished[s] for s in done)
         return spent / estimated if estimated > 1.0 and spent > 0 else 1.0
 
+    def _expected(self, stage: str) -> float:
+        scale = self._scale() if stage.startswith("train ") else 1.0
+        return scale * self.stages.get(stage, 0.0)
+
     def left(self) -> float:
-        """Seconds of the run still ahead, as now rescaled."""
-        return self._scale() * sum(v for s, v in self.stages.items() if s not in self.finished)
+        """Seconds of the run still ahead, as now rescaled (training stages only)."""
+        return sum(self._expected(s) for s in self.stages if s not in self.finished)
 
     def start(self, stage: str) -> str:
         order = list(self.stages)
         position = f"[{order.index(stage) + 1}/{len(order)}] " if stage in self.stages else ""
-        own = self._scale() * self.stages.get(stage, 0.0)
+        own = self._expected(stage)
         left = self.left()
         eta = time.strftime("%H:%M", time.localtime(self.clock() + left))
         return f"{position}{stage}: ~{duration(own)} (run: ~{duration(left)} left, ETA {eta})"

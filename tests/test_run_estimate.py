@@ -60,7 +60,7 @@ def test_the_stage_lines_count_stages_and_rescale_what_is_left():
     assert clock.left() == pytest.approx(sum(stages.values()) - stages["prepare"])
     assert clock.start("train text").startswith("[2/5] train text: ~")
     clock.done("train text", 4 * stages["train text"])  # the machine is four times slower than calibrated
-    assert clock.left() == pytest.approx(4 * (stages["train speech"] + stages["fusion"] + stages["report"]))
+    assert clock.left() == pytest.approx(4 * stages["train speech"] + stages["fusion"] + stages["report"])
 
 
 def test_early_stopping_is_expected_to_run_half_the_epochs_within_its_limits():

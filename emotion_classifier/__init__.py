@@ -8,7 +8,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "open_corpus", "clean_transcript", "generate_corpus", "prepare", "EmotionClassifier"]
+_TABLES = ("segment_table", "token_table", "feature_summary", "fold_scores", "predictions", "fused_predictions")
+__all__ = ["__version__", "open_corpus", "clean_transcript", "generate_corpus", "prepare", "EmotionClassifier",
+           *_TABLES]  # fmt: skip
 
 
 def __getattr__(name: str):
@@ -25,6 +27,10 @@ def __getattr__(name: str):
         from emotion_classifier.features import prepare
 
         return prepare
+    if name in _TABLES:  # each stage's intermediate result as one DataFrame (emotion_classifier.tables)
+        from emotion_classifier import tables
+
+        return getattr(tables, name)
     if name == "EmotionClassifier":
         from emotion_classifier.predict import EmotionClassifier
 

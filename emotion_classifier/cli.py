@@ -27,7 +27,7 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
     from emotion_classifier.files import check_writable
 
     check_writable(args.out, "--out")
-    corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed)
+    corpus = generate_corpus(args.out, corpus=args.corpus, sessions=args.sessions, seed=args.seed, size=args.size)
     print(corpus.summary())
     return 0
 
@@ -36,14 +36,19 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from emotion_classifier.datasets import open_corpus
-    from emotion_classifier.datasets.summary import format_summary, summarise
+    from emotion_classifier.datasets import bio_coverage, open_corpus
+    from emotion_classifier.datasets.summary import format_summary, stop_at_first_problem, summarise
     from emotion_classifier.files import check_writable
 
     if args.out:
         check_writable(Path(args.out).parent, "--out")
     table = open_corpus(args.data, tie_policy=args.ties)
-    summary = summarise(table)
+    if args.strict:  # the annotation/media/transcript problems before a single bio file is read
+        stop_at_first_problem(table.attrs["problems"])
+    coverage = bio_coverage(table)
+    if args.strict:
+        stop_at_first_problem(coverage.attrs["problems"])
+    summary = summarise(table, coverage)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
@@ -110,7 +115,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
     detect_corpus(args.data)  # a wrong --data is named before --out is made (the probe creates it)
     check_writable(args.out, "--out")
-    prepare(args.data, args.out, settings.prepare, progress=not args.quiet)
+    prepare(args.data, args.out, settings.prepare, progress=not args.quiet, force=args.force)
     return 0
 
 
@@ -131,6 +136,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     settings = _train_settings(args)
     folds = settings.run
+    _refuse_bundle_output(args.models, "--models")
+    args.artifacts = _bundle_folder(args.artifacts, "artifacts", "--artifacts", quiet=args.quiet)
     run_dir = Path(args.runs_dir) / args.run / args.modality
     # Settings first (nothing written for a run that cannot train), then both outputs before the
     # cross-validation: an unwritable --models used to fail after all of it.
@@ -151,7 +158,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.train import evaluate_run
 
-    result = evaluate_run(args.run, artifacts_dir=args.artifacts)
+    artifacts = _bundle_folder(args.artifacts, "artifacts", "--artifacts") if args.artifacts else None
+    result = evaluate_run(args.run, artifacts_dir=artifacts)
     print(format_summary(result["metrics"], title=f"{result['modality']}: saved fold models re-scored"))
     verdict = "equal to" if result["matches_stored"] else "DIFFERENT from"
     print(f"{result['n_rows']} rows, {verdict} the stored out-of-fold predictions "
@@ -163,7 +171,12 @@ def _add_sample_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample-data", help="write a synthetic corpus in the exact KEMDy file formats")
     p.add_argument("--corpus", choices=["kemdy19", "kemdy20"], default="kemdy19")
     p.add_argument("--out", default=DEFAULT_SAMPLE_DIR, help="folder to write (default: %(default)s)")
-    p.add_argument("--sessions", type=int, default=None, help="number of sessions (default: the demo size)")
+    p.add_argument("--sessions", type=int, default=None, help="number of sessions (default: the size's)")
+    p.add_argument(
+        "--size", choices=["demo", "full"], default="demo",
+        help="demo: 10 sessions of short segments, about 650 segments (default); full: the real corpus's size "
+        "and duration profile (KEMDy19 about 10,200 segments, 16 h of audio; KEMDy20 about 13,500; minutes to write)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_sample_data)
 
@@ -174,6 +187,9 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ties", choices=["drop", "first", "vote"], default="drop", help="tie policy")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--out", default=None, help="write the segment table to this CSV")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first problem (exit status 2, one line naming file and line) instead of "
+                        "listing every problem")
     p.set_defaults(func=_cmd_inspect)
 
 
@@ -193,12 +209,16 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
                    help="whose samples z-score the *_pnorm bio features: the person's whole session (default), "
                         "only the signal up to each segment's end (what a live system has), or none")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--strict", action="store_true", help="stop at the first unreadable wav or empty transcript")
+    p.add_argument("--strict", action="store_true",
+                   help="stop at the first problem (a corpus problem, an unreadable wav or transcript, an empty "
+                        "transcript, a bad bio line) instead of skipping and listing it")
     for kind, example in (("speech", "kresnik/wav2vec2-large-xlsr-korean"), ("text", "klue/roberta-base")):
         p.add_argument(f"--{kind}-encoder", dest=f"{kind}_encoders", action="append", default=None, metavar="ID",
                        help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
                             "or a model folder; repeat for several (needs the [pretrained] extra)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    p.add_argument("--force", action="store_true",
+                   help="prepare into --out even when it holds another corpus's artifacts (replaced) or other files")
     _add_settings_options(p, "prepare")
     p.set_defaults(func=_cmd_prepare)
 
@@ -242,7 +262,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items() if option != "seed"}
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
-    config = settings.pipeline_config()
+    config = _bundle_run_config(settings.pipeline_config(), quiet=args.quiet)
     for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
                          (config.models_dir, "--models")):
         check_writable(folder, what)
@@ -273,7 +293,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="cross-validate one modality (session-wise folds), then save its model")
-    p.add_argument("--artifacts", required=True, help="folder written by `emotion prepare`")
+    p.add_argument("--artifacts", required=True,
+                   help="folder written by `emotion prepare`, or its bundle: FILE.zip or an https:// link")
     p.add_argument("--modality", required=True, choices=registry.modality_names(),
                    help="; ".join(f"{m.name}: {m.help}" for m in map(registry.modality, registry.modality_names())))
     p.add_argument("--run", default="default", help="run name: writes RUNS_DIR/RUN/MODALITY")
@@ -299,7 +320,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="re-score a run's saved fold models without training")
     p.add_argument("--run", required=True, help="a run folder: runs/NAME/MODALITY")
-    p.add_argument("--artifacts", default=None, help="artifacts folder if moved (default: as in config.json)")
+    p.add_argument("--artifacts", default=None,
+                   help="artifacts folder (or its bundle .zip / https:// link) if moved (default: as in config.json)")
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -308,7 +330,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None,
                    help="a KEMDy19/KEMDy20 copy (default: the synthetic sample corpus, generated when absent)")
     p.add_argument("--artifacts", default=None,
-                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data)")
+                   help="artifacts folder (default: data/artifacts, or data/artifacts_<name> for --data); a finished "
+                        "one without --data is trained on as it is (prebuilt artifacts: no corpus needed)")
     p.add_argument("--runs-dir", default="runs", help="folder of all runs (default: %(default)s)")
     p.add_argument("--run", default="demo", help="run name: writes RUNS_DIR/RUN (default: %(default)s)")
     p.add_argument("--models", default="h5_models", help="where the final models go (default: %(default)s)")
@@ -365,19 +388,28 @@ PREDICT_CHUNK = 64  # rows per chunk of `predict --input`: what an interruption 
 def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
     """Append each predicted chunk to ``out`` as it arrives (header once), so a failure or Ctrl-C keeps
     the rows already done; returns the number of rows and the errors of the failed ones."""
+    from emotion_classifier.files import FULL_DISK_ERRNOS
+
     n_rows, errors = 0, []
-    with open(out, "w", encoding="utf-8", newline="") as handle:
-        for chunk in chunks:
-            chunk.to_csv(handle, index=False, header=n_rows == 0)
-            handle.flush()
-            n_rows += len(chunk)
-            errors += [e for e in chunk["error"] if e]
+    try:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            for chunk in chunks:
+                chunk.to_csv(handle, index=False, header=n_rows == 0)
+                handle.flush()
+                n_rows += len(chunk)
+                errors += [e for e in chunk["error"] if e]
+    except OSError as exc:
+        if exc.errno not in FULL_DISK_ERRNOS:
+            raise
+        raise InputError(f"--out: cannot write: {exc.strerror} (the {n_rows} rows before it are kept)", out) from None
     return n_rows, errors
 
 
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
-    p.add_argument("--models", default="h5_models", help="folder of the saved models (default: %(default)s)")
+    p.add_argument("--models", default="h5_models",
+                   help="folder of the saved models, or their bundle: FILE.zip or an https:// link (a Google Drive "
+                        "share link too; downloaded once into $EMOTION_CACHE) (default: %(default)s)")
     p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
     transcript = p.add_mutually_exclusive_group()
     transcript.add_argument("--text", default=None, help="the transcript as text")
@@ -395,6 +427,69 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_predict)
 
 
+def _bundle_folder(value: str, kind: str, what: str, *, quiet: bool = False) -> str:
+    """``--artifacts``/``--models`` given as a bundle (``.zip`` or ``https://`` link): its folder unpacked
+    in the cache (`bundles.resolve`); a folder path is returned unchanged."""
+    from emotion_classifier.bundles.resolve import is_bundle, resolve_folder
+
+    if not is_bundle(value):
+        return value
+    folder = resolve_folder(value, kind, progress=not quiet)
+    print(f"{what}: using {folder} (unpacked from {value})", file=sys.stderr)
+    return str(folder)
+
+
+def _refuse_bundle_output(value, what: str) -> None:
+    """An output folder given as a bundle: a zip or a link can only be read."""
+    from emotion_classifier.bundles.resolve import is_bundle
+
+    if is_bundle(value):
+        raise InputError(f"{what}: this command writes there, and a bundle (.zip or https:// link) can only be read; "
+                         "give a folder, then `emotion bundle` it", value)
+
+
+def _bundle_run_config(config, *, quiet: bool):
+    """``emotion run``'s artifacts (option or settings file) given as a bundle: the unpacked folder."""
+    import dataclasses
+    from pathlib import Path
+
+    _refuse_bundle_output(config.models_dir, "--models")
+    if config.artifacts is None:
+        return config
+    folder = _bundle_folder(str(config.artifacts), "artifacts", "--artifacts", quiet=quiet)
+    return dataclasses.replace(config, artifacts=Path(folder))
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from emotion_classifier.bundles.pack import file_sha256, write_bundle
+
+    manifest = write_bundle(args.folder, args.kind, args.out, overwrite=args.overwrite, progress=not args.quiet)
+    for item in manifest["left_out"]:
+        print(f"left out: {item}")
+    print(f"{manifest['kind']} bundle written to {args.out}: {manifest['n_files']} files, "
+          f"{manifest['total_bytes'] / 2**20:.1f} MiB -> {Path(args.out).stat().st_size / 2**20:.1f} MiB")
+    print(f"sha256 {file_sha256(args.out)} (end a shared link with #sha256=<it> to pin this exact bundle)")
+    return 0
+
+
+def _add_bundle(sub: argparse._SubParsersAction) -> None:
+    from emotion_classifier.bundles.content import ALLOWED_SUFFIXES, KINDS
+
+    p = sub.add_parser("bundle", help="pack an artifacts, models or run folder into one zip to share (Drive, a link)",
+                       description="One zip holding the folder and bundle.json (every file's size and sha256). "
+                                   f"Only data files are packed ({' '.join(ALLOWED_SUFFIXES)}); hidden entries such "
+                                   "as prepare's .cache/ are left out and listed. Use it as --artifacts FILE.zip / "
+                                   "--models FILE.zip, or share it and give its https:// link.")
+    p.add_argument("kind", choices=list(KINDS), help="; ".join(f"{k}: {v.help}" for k, v in KINDS.items()))
+    p.add_argument("folder", metavar="DIR", help="the folder to pack")
+    p.add_argument("--out", required=True, metavar="FILE.zip", help="the bundle to write (kept unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_bundle)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="emotion",
@@ -402,7 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict):
+    for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict,
+                _add_bundle):
         add(sub)
     return parser
 

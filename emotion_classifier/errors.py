@@ -13,6 +13,7 @@ class InputError(Exception):
     """A problem with a file the user gave us; ``str()`` is the whole message."""
 
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message  # without the place: a skip reason names the file elsewhere
         self.path = None if path is None else str(path)
         self.line = line
         where = ""

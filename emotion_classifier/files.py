@@ -9,11 +9,13 @@ under a temporary name in the destination folder and moved into place with `os.r
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -43,9 +45,29 @@ def stable_hash(obj: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
+FULL_DISK_ERRNOS: frozenset[int] = frozenset(
+    code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EFBIG, errno.EROFS) if code is not None
+)
+"""Write failures that are the machine's state, not a bug: a full disk or quota, a file too large, a
+read-only file system. `atomic_open` turns them into one `InputError` line naming the file."""
+
+
+class DiskFullError(InputError):
+    """A write refused by the machine (`FULL_DISK_ERRNOS`); ``reason`` is the system's words for it."""
+
+    def __init__(self, reason: str, path: str | Path, kept: str = ""):
+        self.reason = reason
+        kept = kept or ("the previous file is kept" if Path(path).exists() else "nothing was written")
+        super().__init__(f"cannot write: {reason} ({kept})", path)
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[IO]:
-    """Open a temporary sibling of `path` for writing; move it onto `path` only on success."""
+    """Open a temporary sibling of `path` for writing; move it onto `path` only on success.
+
+    A write that fails part-way (a disk that fills up) removes the temporary file and leaves any
+    previous `path` as it was; a full disk or read-only file system is an `InputError` naming `path`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -53,8 +75,24 @@ def atomic_open(path: str | Path, mode: str = "wb", **kwargs: Any) -> Iterator[I
         with open(tmp, mode, **kwargs) as fh:
             yield fh
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.errno not in FULL_DISK_ERRNOS:
+            raise
+        raise DiskFullError(exc.strerror or os.strerror(exc.errno), path) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def temporary_sibling(path: str | Path, tag: str = "staged") -> Path:
+    """A hidden name beside ``path`` for a file that will replace it later (`replace_staged`)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{tag}")
+
+
+def replace_staged(staged: Mapping[Path, Path]) -> None:
+    """Move every staged file (staged -> final) into place; renames within one folder need no space."""
+    for tmp, final in staged.items():
+        os.replace(tmp, final)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
@@ -69,10 +107,42 @@ def save_npz_atomic(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(fh, **arrays)
 
 
-def load_npz(path: str | Path) -> dict[str, np.ndarray]:
-    """Read every array of an npz into memory, refusing pickled objects."""
+def load_npz(path: str | Path, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Read every array of an npz (or only ``names``) into memory, refusing pickled objects."""
     with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+        return {name: data[name] for name in (data.files if names is None else names)}
+
+
+def save_npz_streamed_atomic(
+    path: str | Path, name: str, pieces: Iterable[np.ndarray], shape: tuple[int, int], arrays: Mapping[str, np.ndarray]
+) -> None:
+    """An npz as `np.savez` lays it out (stored ``.npy`` members), whose array ``name`` of ``shape`` is
+    written piece by piece (row blocks, in order) and never held whole: a full-size corpus's frames are
+    about 1 GB. `np.load` reads it like any npz. Raises ValueError when the pieces do not fill ``shape``."""
+    pieces = iter(pieces)
+    with atomic_open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+        first = next(pieces, None)
+        dtype = np.dtype(np.float32) if first is None else first.dtype
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": tuple(shape)}
+        rows = 0
+        with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_2_0(member, header)
+            for piece in _chain(first, pieces):
+                if piece.dtype != dtype or piece.ndim != 2 or piece.shape[1] != shape[1]:
+                    raise ValueError(f"{path}: a piece of {piece.shape} {piece.dtype} does not fit {shape} {dtype}")
+                member.write(np.ascontiguousarray(piece).tobytes())
+                rows += len(piece)
+        if rows != shape[0]:
+            raise ValueError(f"{path}: the pieces hold {rows} rows, not {shape[0]}")
+        for other, array in arrays.items():
+            with zf.open(f"{other}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _chain(first: np.ndarray | None, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    if first is not None:
+        yield first
+    yield from rest
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
@@ -103,17 +173,23 @@ def write_json(path: str | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(json_safe(data), ensure_ascii=False, indent=2) + "\n")
 
 
-def read_json(path: str | Path, missing: str = "file not found") -> Any:
-    """Read a JSON file, naming it (and the broken line) when it is missing or broken."""
+def read_json(path: str | Path, missing: str = "file not found", expect: type | None = None) -> Any:
+    """Read a JSON file, naming it (and the broken line) when it is missing or broken; ``expect``
+    (``dict`` or ``list``) refuses valid JSON of another shape (``[]`` where an object belongs)."""
     path = Path(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(missing, path) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not a UTF-8 text file ({exc.reason})", path) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg})", path, exc.lineno) from None
+    if expect is not None and not isinstance(value, expect):
+        names = {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}
+        got = names.get(type(value), "null")
+        raise InputError(f"expected a JSON {names.get(expect, expect.__name__)}, got a JSON {got}", path)
+    return value
 
 
 def check_writable(folder: str | Path, what: str) -> Path:

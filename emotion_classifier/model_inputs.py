@@ -104,14 +104,11 @@ def text_input(recording: Recording, spec: InputSpec) -> tuple:
     """(tokens, or the cleaned transcript for sentence embeddings, or None; why None) of a recording.
 
     An undecodable txt is the text modality's reason, not an error, so the other modalities still predict."""
-    try:
-        text = transcript_of(recording)
-    except TranscriptError as exc:
-        return None, str(exc).removeprefix(f"{recording.txt}: ")
-    if recording.txt is None and recording.text is None:  # --text "" is an empty transcript
-        return None, "no transcript given"
+    text, reason = _transcript_item(recording)
+    if reason:
+        return None, reason
     if spec.sentence:
-        return (text, "") if text.strip() else (None, TEXT_EMPTY)
+        return text, ""
     [(tokens, reason)] = text_inputs([text], spec.tokenizer, resolve_stopwords(spec.stopwords))
     return tokens or None, reason
 
@@ -212,7 +209,7 @@ def _transcript_item(recording: Recording) -> tuple[str, str]:
     try:
         text = transcript_of(recording)
     except TranscriptError as exc:
-        return "", str(exc).removeprefix(f"{recording.txt}: ")
+        return "", exc.message
     return (text, "") if text.strip() else ("", TEXT_EMPTY)
 
 

@@ -71,6 +71,35 @@ def ensure_corpus(config: PipelineConfig) -> Path:
     return data
 
 
+def prebuilt_artifacts(config: PipelineConfig) -> Path | None:
+    """The finished artifacts folder to train on as it is, without a corpus, or None to prepare.
+
+    ``--artifacts DIR`` holding a manifest and no ``--data``: DIR was prepared elsewhere (prebuilt
+    artifacts on Google Drive) and is used as it is; nothing is generated or prepared, so no sample
+    corpus can overwrite it. The default artifacts folder is used so only when the sample corpus is
+    absent (otherwise it is prepared from the sample, as before).
+    """
+    from emotion_classifier.features.artifacts import MANIFEST
+
+    folder = config.artifacts_dir
+    if config.data is not None or not (folder / MANIFEST).is_file():
+        return None
+    if config.artifacts is None and (config.data_dir / "annotation").is_dir():
+        return None
+    return folder
+
+
+def _settings_not_applied(config: PipelineConfig, artifacts: Path) -> list[str]:
+    """Prepare settings given for this run that differ from those the prebuilt artifacts were made with."""
+    from emotion_classifier.features.config import PrepareConfig
+    from emotion_classifier.features.freshness import output_settings
+    from emotion_classifier.files import json_safe, read_json
+
+    made = output_settings(read_json(artifacts / "manifest.json").get("config") or {})
+    asked = output_settings(json_safe(PrepareConfig(**config.prepare_settings).as_dict()))
+    return sorted(k for k in asked if k in made and made[k] != asked[k])
+
+
 def model_names(config: PipelineConfig) -> list[str]:
     """The models to cross-validate: each chosen single modality, then (``early_fusion``) the registered
     joint networks whose parts were all chosen."""
@@ -146,20 +175,29 @@ def cross_validate(config: PipelineConfig, artifacts: Path, seed: int, timings: 
 def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True) -> Path:
     """Run every stage and return the path of ``report.md``; writes the configuration first."""
     from emotion_classifier.features import prepare
+    from emotion_classifier.features.identity import check_output_folder
     from emotion_classifier.reporting.report import write_report
     from emotion_classifier.settings import SETTINGS_FILE, settings_from_pipeline, write_settings
 
     config = config or PipelineConfig()
     refuse_untrainable(config)
+    if prebuilt_artifacts(config) is None and config.data_dir.is_dir():  # another corpus's artifacts: refused now
+        check_output_folder(config.data_dir, config.artifacts_dir)
     root = config.run_root
     root.mkdir(parents=True, exist_ok=True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
     write_settings(root / SETTINGS_FILE, settings_from_pipeline(config))
     timings: dict[str, float] = {}
-    data = _timed("corpus", timings, lambda: ensure_corpus(config))
-    clock = run_clock(config, data)
-    artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
-                                                            **config.prepare_settings), clock)
+    artifacts, clock = prebuilt_artifacts(config), None
+    if artifacts is not None:
+        _log(f"training on the finished artifacts in {artifacts} as they are (no --data: nothing prepared)")
+        if differing := _settings_not_applied(config, artifacts):
+            _log(f"note: prepare settings not applied (no corpus to prepare from): {', '.join(differing)}")
+    else:
+        data = _timed("corpus", timings, lambda: ensure_corpus(config))
+        clock = run_clock(config, data)
+        artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
+                                                                **config.prepare_settings), clock)
     trained = [cross_validate(config, artifacts, seed, timings, progress, clock) for seed in config.all_seeds()]
     record_prediction_fusion(config, trained[0])
     report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"),

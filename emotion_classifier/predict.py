@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier import registry
+from emotion_classifier.bundles.resolve import resolve_folder
 from emotion_classifier.errors import InputError
 from emotion_classifier.fusion.early import FusionRow
 from emotion_classifier.fusion.late import weighted_average
@@ -82,9 +83,10 @@ class EmotionClassifier:
         names), ``fusion.json`` when present, and the early-fusion model when that file chooses it.
 
         A choice of ``early_fusion`` without its model falls back, with a warning, to the late
-        method the file also records.
+        method the file also records. ``models_dir`` may also be a models bundle (``.zip`` or
+        ``https://`` link, `bundles.resolve_folder`), unpacked once into the cache.
         """
-        folder = Path(models_dir)
+        folder = resolve_folder(models_dir, "models")
         if not folder.is_dir():
             raise InputError("models folder not found", folder)
         stems = {m: _model_files(folder, m) for m in single_modalities()}

@@ -13,14 +13,15 @@ from emotion_classifier import registry
 
 PACKAGE = Path(__file__).resolve().parents[1] / "emotion_classifier"
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "labels", "files", "registry"),
+    ("errors", "labels", "files", "registry", "bundles"),
     ("datasets",),
     ("features",),
     ("models",),
     ("training",),
     ("fusion",),
     ("reporting",),
-    ("run_config", "run_estimate", "settings", "pipeline", "model_inputs", "predict", "predict_io", "cli",
+    ("run_config", "run_estimate", "settings", "pipeline", "model_inputs", "predict", "predict_io", "tables",
+     "workspace", "cli",
      "__main__", "__init__"),
 )
 """Ground helpers -> datasets -> features -> models -> training -> fusion -> reporting -> entry points.

@@ -8,7 +8,14 @@ import pytest
 
 from emotion_classifier import files
 from emotion_classifier.errors import InputError
-from emotion_classifier.files import atomic_open, fingerprint, load_npz, save_npz_atomic, stable_hash
+from emotion_classifier.files import (
+    atomic_open,
+    fingerprint,
+    load_npz,
+    save_npz_atomic,
+    save_npz_streamed_atomic,
+    stable_hash,
+)
 
 
 def test_fingerprint_sees_a_changed_file_and_a_missing_one(tmp_path):
@@ -57,3 +64,17 @@ def test_unreadable_run_files_name_the_file(tmp_path):
     (tmp_path / "bad.json").write_text('{"a": 1,\n oops}', encoding="utf-8")
     with pytest.raises(InputError, match=r"bad.json:2: not valid JSON"):
         files.read_json(tmp_path / "bad.json")
+
+
+def test_streamed_npz_reads_back_like_savez(tmp_path):
+    rng = np.random.default_rng(0)
+    pieces = [rng.random((n, 3)).astype(np.float32) for n in (4, 0, 7, 1)]
+    path = tmp_path / "frames.npz"
+    save_npz_streamed_atomic(path, "features", iter(pieces), (12, 3), {"offsets": np.array([0, 4, 4, 11, 12])})
+    loaded = load_npz(path)
+    np.testing.assert_array_equal(loaded["features"], np.concatenate(pieces))
+    assert loaded["features"].dtype == np.float32 and loaded["offsets"].tolist() == [0, 4, 4, 11, 12]
+    assert load_npz(path, ["offsets"]).keys() == {"offsets"}
+    with pytest.raises(ValueError, match="not 13"):
+        save_npz_streamed_atomic(tmp_path / "short.npz", "features", iter(pieces), (13, 3), {})
+    assert not (tmp_path / "short.npz").exists()  # atomic: nothing left behind

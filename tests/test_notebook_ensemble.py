@@ -1,10 +1,13 @@
 """Ensemble_emotion.ipynb: reproducible from its generator, and it runs top to bottom headless.
 
-It is executed with nbclient on a small generated corpus (settings through the environment
-variables its first cell reads), training the three modality runs itself because none exist yet.
+It is executed with nbclient on a small generated corpus (the "your corpus copy" configuration:
+``EMOTION_DATA`` names it, settings through the environment variables its first cells read), preparing
+it and training the three modality runs itself because none exist yet.
 """
 
 import make_ensemble_notebook
+
+from emotion_classifier.datasets.synthetic import generate_corpus
 
 
 def test_committed_notebook_is_what_the_generator_writes(tmp_path, check_committed_notebook):
@@ -12,6 +15,7 @@ def test_committed_notebook_is_what_the_generator_writes(tmp_path, check_committ
 
 
 def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(tmp_path, run_notebook):
+    generate_corpus(tmp_path / "corpus", corpus="kemdy19", sessions=4, seed=0)
     settings = {
         "EMOTION_DATA": tmp_path / "corpus",
         "EMOTION_ARTIFACTS": tmp_path / "artifacts",
@@ -20,7 +24,6 @@ def test_notebook_runs_top_to_bottom_on_a_small_generated_corpus(tmp_path, run_n
         "EMOTION_RUN": "ensemble",
         "EMOTION_EPOCHS": 2,
         "EMOTION_FOLDS": 2,
-        "EMOTION_SAMPLE_SESSIONS": 4,
     }
     outputs = run_notebook(make_ensemble_notebook.build_notebook(), tmp_path, settings)
     markdown = "".join(out["data"].get("text/markdown", "") for out in outputs if "data" in out)

@@ -72,7 +72,7 @@ def captured(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(datasets, "detect_corpus", lambda data: "kemdy19")
     monkeypatch.setattr(pipeline, "run_pipeline", lambda config, progress: seen.update(run=config))
-    monkeypatch.setattr(features, "prepare", lambda data, out, config, progress: seen.update(prepare=config))
+    monkeypatch.setattr(features, "prepare", lambda data, out, config, progress, force: seen.update(prepare=config))
 
     def fake_train(artifacts, modality, config, run_dir, **kwargs):
         seen.update(train=config, train_kwargs=kwargs)

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from make_notebooks import PATHS_CELL
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from notebook_kit import assemble, main, write
+from notebook_kit import COLAB_CELL, COLAB_MARKDOWN, assemble, main, write
 
 FILENAME = "Ensemble_emotion.ipynb"
 
@@ -42,6 +42,11 @@ from emotion_classifier.fusion.late import fuse_runs
 fusion = fuse_runs(run_dirs, RUN_ROOT / "fusion", methods=SETTINGS.run.fusion_methods)
 pd.DataFrame(fusion["combinations"]).fillna(0).astype(int).rename_axis("available modalities")'''
 
+FUSED_CELL = '''\
+from emotion_classifier import fused_predictions
+
+fused_predictions(RUN_ROOT, "soft_vote").head()  # every fused test row, with the predicted emotion'''
+
 COMPARISON_CELL = '''\
 from IPython.display import Markdown, display
 
@@ -62,16 +67,20 @@ for figure in [figures / "per_class_f1.png", *sorted(figures.glob("confusion_fus
     display(Image(filename=str(figure)))'''
 
 PREDICT_CELL = '''\
-from emotion_classifier import EmotionClassifier
-from emotion_classifier.features import load_artifacts
+from emotion_classifier import EmotionClassifier, segment_table
+from emotion_classifier.tables import segments_with_files
 
-segments = load_artifacts(ARTIFACTS).table
-example = segments[(segments["wav_path"] != "") & (segments["txt_path"] != "")].iloc[0]
-classifier = EmotionClassifier.load(MODELS)
-result = classifier.predict(wav=example["wav_path"], txt=example["txt_path"])
-print(f"{example['segment_id']}: {result['emotion']} (rated {example['emotions']}), "
-      f"modalities {result['modalities']}")
-pd.Series(result["probabilities"]).round(3)'''
+found, missing = segments_with_files(segment_table(ARTIFACTS))
+if found.empty:  # prebuilt artifacts without the corpus: the recordings are not here
+    print(f"prediction of corpus segments skipped: the wav/txt files of all {missing} segments are not here "
+          "(set EMOTION_DATA to the corpus to try it)")
+else:
+    example = found.iloc[0]
+    classifier = EmotionClassifier.load(MODELS)
+    result = classifier.predict(wav=example["wav_path"], txt=example["txt_path"])
+    print(f"{example['segment_id']}: {result['emotion']} (rated {example['emotions']}), "
+          f"modalities {result['modalities']}")
+    display(pd.Series(result["probabilities"]).round(3))'''
 
 
 def build_notebook() -> nbformat.NotebookNode:
@@ -84,6 +93,8 @@ def build_notebook() -> nbformat.NotebookNode:
             "the same session-wise test folds as the single modalities. Run the cells top to bottom.\n\n"
             "> The default sample corpus is **synthetic**: its scores only show that the pipeline works."
         ),
+        new_markdown_cell(COLAB_MARKDOWN),
+        new_code_cell(COLAB_CELL),
         new_code_cell(PATHS_CELL),
         new_markdown_cell(
             "## The three modality runs\n\nReused when a modality notebook (or `emotion run`) already "
@@ -92,6 +103,7 @@ def build_notebook() -> nbformat.NotebookNode:
         new_code_cell(TRAIN_CELL),
         new_markdown_cell("## Late fusion\n\nHow many test and validation rows had each combination of modalities:"),
         new_code_cell(FUSION_CELL),
+        new_code_cell(FUSED_CELL),
         new_markdown_cell("## Modalities and fusion methods compared"),
         new_code_cell(COMPARISON_CELL),
         new_markdown_cell("## Per-class F1 and the fused confusion matrices"),

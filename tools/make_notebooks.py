@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
-from notebook_kit import assemble, main, write
+from notebook_kit import COLAB_CELL, COLAB_MARKDOWN, assemble, main, write
 
 NOTEBOOKS: dict[str, tuple[str, str]] = {
     "text": ("Text_emotion_detector.ipynb", "the transcript (Mecab morphemes)"),
@@ -22,33 +22,18 @@ NOTEBOOKS: dict[str, tuple[str, str]] = {
 }
 
 PATHS_CELL = '''\
-# Paths and settings. Environment variables override the settings file EMOTION_CONFIG names (an
-# experiment.toml, as `emotion run --config` reads), which overrides the defaults; the defaults train on
-# the synthetic sample corpus, which is generated and prepared here when it is not there yet.
-# Google Colab: keep corpora, artifacts and runs on Drive, e.g.
-# from google.colab import drive; drive.mount("/content/gdrive")
-# os.environ["EMOTION_DATA"] = "/content/gdrive/MyDrive/KEMDy19"
-# os.environ["EMOTION_ARTIFACTS"] = "/content/gdrive/MyDrive/kemdy19_artifacts"
-import os
-from pathlib import Path
+# Paths and settings: EMOTION_* environment variables (set above on Colab) over the settings file
+# EMOTION_CONFIG names (an experiment.toml, as `emotion run --config` reads) over the defaults.
+from emotion_classifier.workspace import Workspace
 
-from emotion_classifier import generate_corpus, prepare
-from emotion_classifier.settings import load_settings
-
-SETTINGS = load_settings(os.environ.get("EMOTION_CONFIG"))  # no file: the defaults
-DATA = Path(os.environ.get("EMOTION_DATA", SETTINGS.run.data_dir))
-ARTIFACTS = Path(os.environ.get("EMOTION_ARTIFACTS", SETTINGS.run.artifacts_dir))
-RUNS = Path(os.environ.get("EMOTION_RUNS", SETTINGS.run.runs_dir))
-MODELS = Path(os.environ.get("EMOTION_MODELS", SETTINGS.run.models_dir))
-RUN_NAME = os.environ.get("EMOTION_RUN", "notebooks")
-EPOCHS = int(os.environ.get("EMOTION_EPOCHS", SETTINGS.train.epochs))
-FOLDS = int(os.environ.get("EMOTION_FOLDS", 0)) or SETTINGS.run.n_folds  # None: the corpus default (KEMDy19: 5)
-SAMPLE_SESSIONS = int(os.environ.get("EMOTION_SAMPLE_SESSIONS", 0)) or SETTINGS.run.sample_sessions  # None: demo size
-FOLD_PLAN = {"n_folds": FOLDS, "test_sessions": SETTINGS.run.test_sessions, "folds_file": SETTINGS.run.folds_file}
-
-if not DATA.exists():
-    generate_corpus(DATA, corpus=SETTINGS.run.sample_corpus, sessions=SAMPLE_SESSIONS, seed=SETTINGS.run.seed)
-ARTIFACTS = prepare(DATA, ARTIFACTS, SETTINGS.prepare)  # cached: a second call only checks that nothing changed'''
+WS = Workspace.from_environment()
+print(WS.describe())
+# Prebuilt artifacts without a corpus are used as they are; a corpus is prepared (cached); a corpus folder
+# you named that does not exist stops here (nothing is generated there); without either, the synthetic
+# sample corpus is generated in its default folder and prepared.
+ARTIFACTS = WS.ready_artifacts()
+SETTINGS, RUNS, MODELS, RUN_NAME, EPOCHS = WS.settings, WS.runs, WS.models, WS.run_name, WS.epochs
+FOLD_PLAN = WS.fold_plan'''
 
 TRAIN_CELL = '''\
 import dataclasses
@@ -61,8 +46,10 @@ config = dataclasses.replace(SETTINGS.train, epochs=EPOCHS)
 metrics = train_modality(ARTIFACTS, MODALITY, config, RUN_DIR, models_dir=MODELS, **FOLD_PLAN)'''
 
 TABLE_CELL = '''\
+from emotion_classifier import fold_scores
 from emotion_classifier.reporting.training_summary import summary_table
 
+print("the same scores as numbers, one call: fold_scores(RUN_DIR)")
 summary_table(metrics)'''
 
 FIGURES_CELL = '''\
@@ -93,6 +80,8 @@ def build_notebook(modality: str) -> nbformat.NotebookNode:
             "Run the cells top to bottom.\n\n"
             "> The default sample corpus is **synthetic**: its scores only show that the pipeline works."
         ),
+        new_markdown_cell(COLAB_MARKDOWN),
+        new_code_cell(COLAB_CELL),
         new_code_cell(PATHS_CELL),
         new_markdown_cell(
             "## Train\n\nOne model per fold (early stopping on validation sessions taken from the training "

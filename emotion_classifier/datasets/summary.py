@@ -12,6 +12,8 @@ from collections import Counter
 import pandas as pd
 
 from emotion_classifier.datasets.coverage import bio_coverage
+from emotion_classifier.datasets.transcripts import TRANSCRIPT_SKIPS, read_transcript
+from emotion_classifier.errors import InputError
 from emotion_classifier.labels import EMOTIONS
 
 N_PROBLEMS_SHOWN = 10
@@ -50,6 +52,20 @@ def problem_kind_lines(kinds: list[dict], indent: str = "  ") -> list[str]:
             + (", ..." if k["count"] > len(k["first"]) else "") for k in kinds]  # fmt: skip
 
 
+def stop_at_first_problem(problems: list[dict]) -> None:
+    """``--strict``: the first listed problem (notes aside) stops the run as one line naming its file and line.
+
+    A transcript the reader skipped raises the reader's own error (why it could not be read).
+    """
+    for problem in problems:
+        if problem.get("note"):
+            continue
+        if problem["problem"].startswith(TRANSCRIPT_SKIPS):
+            read_transcript(problem["file"])  # raises, naming the file (unless it was mended since)
+        raise InputError(f"{problem['problem']} (--strict stops at the first problem)", problem["file"],
+                         problem.get("line"))  # fmt: skip
+
+
 def _bio_summary(coverage: pd.DataFrame) -> dict:
     problems = coverage.attrs["problems"]
     summary = {}
@@ -72,12 +88,13 @@ def _bio_summary(coverage: pd.DataFrame) -> dict:
     return {"signals": summary, "notes": [f"{note} ({n} files)" for note, n in sorted(notes.items())]}
 
 
-def summarise(table: pd.DataFrame) -> dict:
-    """Counts for the speaker view (each segment once) unless a key says otherwise."""
+def summarise(table: pd.DataFrame, coverage: pd.DataFrame | None = None) -> dict:
+    """Counts for the speaker view (each segment once) unless a key says otherwise; ``coverage`` is
+    `bio_coverage(table)` when the caller already has it."""
     speaker = table[table["view"].eq("speaker")]
     single = speaker[speaker["n_labels"].eq(1)]
     problems = table.attrs.get("problems", [])
-    coverage = bio_coverage(table)
+    coverage = bio_coverage(table) if coverage is None else coverage
     return {
         "corpus": table.attrs.get("corpus", ""),
         "root": table.attrs.get("root", ""),

@@ -45,8 +45,18 @@ def clean_transcript(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+MAX_TRANSCRIPT_BYTES = 64 * 1024
+"""A segment's transcript is one utterance (the corpora's longest are a few hundred bytes); a larger
+file is not a transcript (a misplaced document or dump) and would stall the tokeniser for minutes."""
+
+
 def decode_transcript(data: bytes, path: str | Path) -> str:
-    """Decode transcript bytes with the first encoding that works, naming the file when none does."""
+    """Decode transcript bytes with the first encoding that works, naming the file when none does.
+
+    NUL bytes mean binary data (they decode as UTF-8 but are never text), so they are refused too.
+    """
+    if b"\0" in data:
+        raise TranscriptError(f"binary data (NUL bytes), not a transcript ({len(data)} bytes)", path)
     for encoding in ENCODINGS:
         try:
             return data.decode(encoding)
@@ -56,12 +66,22 @@ def decode_transcript(data: bytes, path: str | Path) -> str:
 
 
 def read_transcript(path: str | Path) -> str:
-    """The transcript as written (one line; surrounding whitespace and newlines removed)."""
+    """The transcript as written (one line; surrounding whitespace and newlines removed).
+
+    A file over `MAX_TRANSCRIPT_BYTES` is refused before it is read (`TranscriptError`, `TOO_LARGE`).
+    """
+    size = Path(path).stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(f"{TOO_LARGE}: {size} bytes, a transcript has at most {MAX_TRANSCRIPT_BYTES}", path)
     return decode_transcript(Path(path).read_bytes(), path).strip()
 
 
 UNDECODABLE = "undecodable transcript, read as empty"
 """The problem text of a transcript skipped by `read_transcripts` (what ``--strict`` looks for)."""
+TOO_LARGE = "transcript file too large"
+OVERSIZED = "oversized transcript, read as empty"
+TRANSCRIPT_SKIPS: tuple[str, ...] = (UNDECODABLE, OVERSIZED)
+"""Prefixes of the problems `read_transcripts` lists for a transcript it read as empty."""
 
 
 def read_transcripts(paths: Iterable[str], problems: list[dict] | None = None) -> list[str]:
@@ -78,7 +98,7 @@ def read_transcripts(paths: Iterable[str], problems: list[dict] | None = None) -
         except TranscriptError as exc:
             if problems is None:
                 raise
-            why = str(exc).removeprefix(f"{p}: ")
-            problems.append({"file": str(p), "line": None, "problem": f"{UNDECODABLE} ({why})"})
+            kind = OVERSIZED if exc.message.startswith(TOO_LARGE) else UNDECODABLE
+            problems.append({"file": str(p), "line": None, "problem": f"{kind} ({exc.message})"})
             texts.append("")
     return texts

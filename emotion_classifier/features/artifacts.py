@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from emotion_classifier import registry
+from emotion_classifier.bundles.resolve import resolve_folder
 from emotion_classifier.errors import InputError
 from emotion_classifier.files import read_json
 
@@ -96,10 +97,13 @@ def unpack_frames(features: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]
 def load_artifacts(folder: str | Path) -> Artifacts:
     """Load a finished `prepare` output; refuses a folder without a manifest (unfinished run).
 
+    ``folder`` may also be an artifacts bundle (``.zip`` or ``https://`` link, `bundles.resolve_folder`):
+    it is unpacked once into the cache and read from there.
+
     Each stage the manifest lists is read by the loader its modality registered; a stage no
     registered modality reads (a plug-in not imported in this session) is left out.
     """
-    folder = Path(folder)
+    folder = resolve_folder(folder, "artifacts")
     if not (folder / MANIFEST).exists():
         raise InputError(f"no {MANIFEST}: not a finished `emotion prepare` output (run it, or rerun it)", folder)
     manifest = read_json(folder / MANIFEST)

@@ -55,6 +55,8 @@ def read_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float, l
         raise AudioError(f"cannot decode wav ({exc})", path) from None
     if data.shape[0] == 0:
         raise AudioError("wav has no samples", path)
+    if not np.isfinite(data).all():
+        raise AudioError("wav holds non-finite samples (NaN or infinity)", path)
     conversions = []
     y = data[:, 0]
     if data.shape[1] > 1:
@@ -91,6 +93,38 @@ def audio_features(y: np.ndarray, settings: AudioSettings) -> np.ndarray:
 
 
 def wav_features(path: str | Path, settings: AudioSettings) -> tuple[np.ndarray, float, list[str]]:
-    """Features of one wav, its duration (s) and the conversions `read_audio` made."""
+    """Features of one wav, its duration (s) and the conversions `read_audio` made.
+
+    A wav shorter than one analysis window (`n_fft` samples, 25 ms) holds no speech: its one frame
+    would be mostly padding, so it is refused rather than given features.
+    """
     y, duration, conversions = read_audio(path, settings.sample_rate)
+    if len(y) < settings.n_fft:
+        raise AudioError(f"wav too short: {len(y)} samples at {settings.sample_rate} Hz, fewer than one "
+                         f"{settings.n_fft}-sample analysis window", path)  # fmt: skip
     return audio_features(y, settings), duration, conversions
+
+
+def wav_shortfall(path: str | Path) -> tuple[float, float] | None:
+    """(seconds the header declares, seconds the file holds) of a RIFF wav cut mid-data, else None.
+
+    Decoders read what is there without complaint, so a copy interrupted mid-file would pass for a short
+    recording; the data chunk's declared size against the bytes present tells the two apart.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(64 * 1024)
+        size = fh.seek(0, 2)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    at, byte_rate = 12, 0
+    while at + 8 <= len(head):
+        chunk, length = head[at : at + 4], int.from_bytes(head[at + 4 : at + 8], "little")
+        if chunk == b"fmt " and at + 16 <= len(head):
+            byte_rate = int.from_bytes(head[at + 16 : at + 20], "little")
+        if chunk == b"data":
+            present = size - at - 8
+            if length <= present or not byte_rate or length == 0xFFFFFFFF:  # streamed wavs leave it unset
+                return None
+            return length / byte_rate, present / byte_rate
+        at += 8 + length + (length & 1)
+    return None

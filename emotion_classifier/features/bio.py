@@ -81,22 +81,74 @@ def hrv(ibi_seconds: np.ndarray) -> dict[str, float]:
     return {"rmssd": float(np.sqrt(np.mean(np.diff(ms) ** 2))), "sdnn": float(np.std(ms, ddof=1))}
 
 
+SCR_HIGHPASS_HZ = 0.05
+"""NeuroKit2's ``eda_phasic`` (method ``highpass``): a 2nd-order Butterworth high-pass at 0.05 Hz, run
+forwards and backwards."""
+
+
 def scr_amplitudes(eda: np.ndarray, sampling_rate: float) -> np.ndarray:
-    """Skin-conductance-response amplitude at each peak sample, NaN elsewhere (NeuroKit2).
+    """Skin-conductance-response amplitude at each peak sample, NaN elsewhere (NeuroKit2's method).
 
     Run on a whole recording, not a segment: the phasic high-pass filter needs far more than a
-    few seconds of 4 Hz data. Raises ValueError when the recording is too short to filter.
+    few seconds of 4 Hz data. Raises ValueError when the recording is too short to filter, or where
+    ``nk.eda_peaks`` raises one. Equal to ``nk.eda_peaks(nk.eda_phasic(eda)["EDA_Phasic"])``'s
+    ``SCR_Peaks`` and ``SCR_Amplitude`` (`eda_phasic`, `scr_peaks`), without importing NeuroKit2 (two
+    seconds per worker process) or its per-peak pandas searches (half a minute per hour-long recording:
+    most of the bio stage's time).
     """
-    import neurokit2 as nk
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        phasic = nk.eda_phasic(np.asarray(eda, dtype=float), sampling_rate=sampling_rate)["EDA_Phasic"]
-        _, info = nk.eda_peaks(phasic.to_numpy(), sampling_rate=sampling_rate)
+        peaks, amplitude = scr_peaks(eda_phasic(eda, sampling_rate))
     amplitudes = np.full(len(eda), np.nan)
-    peaks = np.asarray(info["SCR_Peaks"], dtype=int)
-    amplitudes[peaks] = np.asarray(info["SCR_Amplitude"], dtype=float)
+    amplitudes[peaks] = amplitude
     return amplitudes
+
+
+def eda_phasic(eda: np.ndarray, sampling_rate: float) -> np.ndarray:
+    """The phasic component of finite EDA samples, as ``nk.eda_phasic(eda, sampling_rate)["EDA_Phasic"]``
+    (NeuroKit2 0.2, method ``highpass``) computes it. ValueError when the recording is too short."""
+    from scipy.signal import butter, sosfiltfilt
+
+    sos = butter(2, SCR_HIGHPASS_HZ, btype="highpass", output="sos", fs=sampling_rate)
+    return sosfiltfilt(sos, np.asarray(eda, dtype=float))
+
+
+def scr_peaks(phasic: np.ndarray, amplitude_min: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Peak samples and amplitudes of the skin-conductance responses in a phasic EDA signal, exactly as
+    ``nk.eda_peaks(phasic, method="neurokit", amplitude_min=0.1)`` finds them (NeuroKit2 0.2), with its
+    per-peak searches vectorised (`tests/features/test_bio_vectorised.py` compares both):
+
+    peaks are `scipy.signal.find_peaks` maxima whose prominence is at least ``amplitude_min`` of the
+    largest; a peak's onset is the last trough strictly before it; its amplitude is its height above
+    that onset (NaN without a usable onset). Raises ValueError where NeuroKit2 does (no peak at all;
+    peaks and onsets that cannot be paired; a response whose recovery search has nothing to search).
+    """
+    from scipy.signal import find_peaks, peak_prominences
+
+    phasic = np.asarray(phasic, dtype=float)
+    peaks, _ = find_peaks(phasic)
+    prominence = peak_prominences(phasic, peaks)[0]
+    relative = prominence / np.max(prominence)  # ValueError without peaks, as NeuroKit2
+    peaks = peaks[~(relative < amplitude_min)]
+    troughs, _ = find_peaks(-1 * phasic)
+    before = np.searchsorted(troughs, peaks, side="left") - 1
+    onsets = np.full(len(peaks), np.nan)
+    if len(troughs):
+        onsets = np.where(before >= 0, troughs[np.maximum(before, 0)], np.nan)
+    valid = (peaks > np.nanmin(onsets)) & ~np.isnan(onsets)
+    valid_onsets = ~np.isnan(onsets)
+    valid_onsets[valid_onsets] = onsets[valid_onsets] < np.nanmax(peaks)
+    paired = onsets[valid_onsets].astype(int)
+    if len(paired) != int(valid.sum()):
+        raise ValueError("SCR peaks and onsets do not pair")
+    amplitude = np.full(len(peaks), np.nan)
+    amplitude[valid] = phasic[peaks[valid]] - phasic[paired]
+    starts = peaks[valid]
+    stops = np.append(starts[1:], len(phasic))
+    for start, stop in zip(starts, stops[: len(starts)], strict=True):
+        if np.argmin(phasic[start:stop]) == 0:  # NeuroKit2's recovery search then fails on an empty slice
+            raise ValueError("an SCR peak with no recovery to search")
+    return peaks, amplitude
 
 
 def _prepared_samples(frames: Sequence[pd.DataFrame], signal: str, sampling_rate: float | None):
@@ -152,12 +204,92 @@ def person_statistics(samples: pd.DataFrame, segment_ids: Sequence[str], normali
     return _session_statistics(samples, len(segment_ids))
 
 
-def _scr(seg: pd.DataFrame) -> dict[str, float]:
-    """SCR count and mean amplitude within a segment (amplitude 0 when there is no response)."""
-    if len(seg) == 0 or not seg["scr_ok"].all():
-        return {"scr_count": np.nan, "scr_amp_mean": np.nan}
-    peaks = seg["scr"].dropna()
-    return {"scr_count": float(len(peaks)), "scr_amp_mean": float(peaks.mean()) if len(peaks) else 0.0}
+def _by_segment(labelled: pd.DataFrame, segment_ids: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The samples of the asked segments grouped contiguously (time order kept inside each group),
+    each unique id's sample count, and where each of `segment_ids` sits among the unique ids."""
+    unique = list(dict.fromkeys(segment_ids))
+    codes = pd.Index(unique).get_indexer(labelled["segment_id"])
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]  # samples of segments not asked for are not summarised
+    counts = np.bincount(codes[order], minlength=len(unique))
+    return labelled.iloc[order], counts, pd.Index(unique).get_indexer(list(segment_ids))
+
+
+def _group_summaries(grouped: pd.DataFrame, counts: np.ndarray, signal: str) -> dict[str, np.ndarray]:
+    """`summarise` (and the SCR and HRV statistics) of every group at once: one numpy reduction per
+    statistic over the contiguous groups (``np.*.reduceat``), not one pandas selection per segment."""
+    out = {s: np.full(len(counts), np.nan) for s in SUMMARY_STATS}
+    out["n"] = counts.astype(float)
+    extra = {s: np.full(len(counts), np.nan) for s in _EXTRA_STATS.get(signal, ())}
+    present = np.flatnonzero(counts)
+    if len(present):
+        n = counts[present]
+        starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+        time = grouped["time"].to_numpy(dtype=float)
+        level = grouped["level"].to_numpy(dtype=float)
+        mean = np.add.reduceat(level, starts) / n
+        centred = level - np.repeat(mean, n)
+        two = n >= 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(np.add.reduceat(centred**2, starts) / (n - 1))
+            t_centred = time - np.repeat(np.add.reduceat(time, starts) / n, n)
+            slope = np.add.reduceat(t_centred * centred, starts) / np.add.reduceat(t_centred**2, starts)
+        spread = two & (np.maximum.reduceat(time, starts) > np.minimum.reduceat(time, starts))
+        values = {
+            "mean": mean, "sd": np.where(two, sd, np.nan), "min": np.minimum.reduceat(level, starts),
+            "max": np.maximum.reduceat(level, starts), "slope": np.where(spread, slope, np.nan),
+            "first": level[starts], "last": level[starts + n - 1],
+        }  # fmt: skip
+        for name, column in values.items():
+            out[name][present] = column
+        if signal == "EDA":
+            extra.update(_group_scr(grouped, starts, n, present, len(counts)))
+        if signal == "IBI":
+            extra.update(_group_hrv(grouped["value"].to_numpy(dtype=float), starts, n, present, len(counts)))
+    return {**out, **extra}
+
+
+def _group_scr(grouped: pd.DataFrame, starts, n, present, size: int) -> dict[str, np.ndarray]:
+    """SCR count and mean amplitude per segment (amplitude 0 without a response; NaN when a recording
+    of the segment was too short for SCRs, or without samples)."""
+    scr = grouped["scr"].to_numpy(dtype=float)
+    peak = ~np.isnan(scr)
+    ok = np.logical_and.reduceat(grouped["scr_ok"].to_numpy(dtype=bool), starts)
+    count = np.add.reduceat(peak.astype(float), starts)
+    total = np.add.reduceat(np.where(peak, scr, 0.0), starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        amplitude = np.where(count > 0, total / count, 0.0)
+    out = {"scr_count": np.full(size, np.nan), "scr_amp_mean": np.full(size, np.nan)}
+    out["scr_count"][present] = np.where(ok, count, np.nan)
+    out["scr_amp_mean"][present] = np.where(ok, amplitude, np.nan)
+    return out
+
+
+def _group_hrv(ibi_seconds: np.ndarray, starts, n, present, size: int) -> dict[str, np.ndarray]:
+    """`hrv` per segment: RMSSD over successive beats of the same segment, SDNN (ms); NaN below two."""
+    ms = ibi_seconds * 1000.0
+    same = np.zeros(len(ms), dtype=bool)
+    same[1:] = np.repeat(np.arange(len(n)), n)[1:] == np.repeat(np.arange(len(n)), n)[:-1]
+    squared = np.zeros(len(ms))
+    squared[1:] = np.where(same[1:], np.diff(ms) ** 2, 0.0)
+    mean = np.add.reduceat(ms, starts) / n
+    two = n >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rmssd = np.sqrt(np.add.reduceat(squared, starts) / (n - 1))
+        sdnn = np.sqrt(np.add.reduceat((ms - np.repeat(mean, n)) ** 2, starts) / (n - 1))
+    out = {"rmssd": np.full(size, np.nan), "sdnn": np.full(size, np.nan)}
+    out["rmssd"][present] = np.where(two, rmssd, np.nan)
+    out["sdnn"][present] = np.where(two, sdnn, np.nan)
+    return out
+
+
+def _normalised(summary: dict[str, np.ndarray], mean: np.ndarray, sd: np.ndarray) -> dict[str, np.ndarray]:
+    """`person_normalise` of whole columns (NaN where the person's sd is not positive)."""
+    usable = sd > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = {f"{s}_pnorm": np.where(usable, (summary[s] - mean) / sd, np.nan) for s in _LEVEL_STATS}
+        out.update({f"{s}_pnorm": np.where(usable, summary[s] / sd, np.nan) for s in _SCALE_STATS})
+    return out
 
 
 def signal_features(
@@ -169,32 +301,25 @@ def signal_features(
 
     Returns the features (index `segment_ids`, columns `feature_names(signal, normalisation)`) and counts
     of what fell short: segments without samples, with one sample, recordings too short for SCRs, and
-    segments normalised on fewer than `MIN_NORMALISATION_SAMPLES` of the person's samples.
+    segments normalised on fewer than `MIN_NORMALISATION_SAMPLES` of the person's samples. Computed for
+    all segments at once (`_group_summaries`); per segment the numbers are `summarise`, `hrv` and
+    `person_normalise`'s, up to float rounding (tests compare them).
     """
     samples, scr_failures = _prepared_samples(frames, signal, sampling_rate)
     statistics = person_statistics(samples, segment_ids, normalisation)
     labelled = samples[samples["segment_id"] != ""].sort_values("time", kind="stable")
-    groups = dict(tuple(labelled.groupby("segment_id", sort=False)))
-    empty = labelled.iloc[:0]
-    rows, no_samples, one_sample = [], 0, 0
-    for i, segment_id in enumerate(segment_ids):
-        seg = groups.get(segment_id, empty)
-        no_samples += len(seg) == 0
-        one_sample += len(seg) == 1
-        summary = summarise(seg["time"].to_numpy(dtype=float), seg["level"].to_numpy(dtype=float))
-        row = dict(summary)
-        if statistics is not None:
-            row.update(person_normalise(summary, statistics.at[i, "mean"], statistics.at[i, "sd"]))
-        if signal == "EDA":
-            row.update(_scr(seg))
-        if signal == "IBI":
-            row.update(hrv(seg["value"].to_numpy(dtype=float)))
-        rows.append(row)
+    grouped, counts, position = _by_segment(labelled, segment_ids)
+    summary = {name: column[position] for name, column in _group_summaries(grouped, counts, signal).items()}
+    n = summary["n"]
+    if statistics is not None:
+        summary.update(_normalised(summary, statistics["mean"].to_numpy(float), statistics["sd"].to_numpy(float)))
     prefix = PREFIXES[signal]
-    table = pd.DataFrame(rows, index=pd.Index(list(segment_ids), name="segment_id"))
-    table = table.rename(columns=lambda c: f"{prefix}_{c}")[feature_names(signal, normalisation)]
-    counts = {"no_samples": no_samples, "one_sample": one_sample, "recordings_too_short_for_scr": scr_failures}
+    index = pd.Index(list(segment_ids), name="segment_id")
+    table = pd.DataFrame({f"{prefix}_{name}": column for name, column in summary.items()}, index=index)
+    table = table[feature_names(signal, normalisation)]
+    counts = {"no_samples": int((n == 0).sum()), "one_sample": int((n == 1).sum()),
+              "recordings_too_short_for_scr": scr_failures}  # fmt: skip
     if statistics is not None:
         few = statistics["n"].to_numpy() < MIN_NORMALISATION_SAMPLES
-        counts["normalised_on_few_samples"] = int((few & (table[f"{prefix}_n"].to_numpy() > 0)).sum())
+        counts["normalised_on_few_samples"] = int((few & (n > 0)).sum())
     return table, counts

@@ -27,17 +27,23 @@ from emotion_classifier.features.stage import (
     StageContext,
     StageResult,
     annotation_place,
+    feature_version,
+    input_bytes,
     reuse,
     skipped_item,
     stage_key,
 )
-from emotion_classifier.files import fingerprint, stable_hash, write_csv_atomic
+from emotion_classifier.files import stable_hash, write_csv_atomic
 
 NEUROKIT2 = importlib.metadata.version("neurokit2")  # not the module: importing it takes seconds
-BIO_READER = "plausible-ranges-1"
+BIO_READER = "e4-start-time-2"
 """Version of what the bio reader keeps and reports (samples outside `datasets.bio.PLAUSIBLE_RANGES`
 dropped, empty files and files reaching no segment listed): part of the key, so chunks cached by an
 older reader, with its features and its shorter problem list, are recomputed once."""
+
+
+BIO_BYTES_PER_SECOND = 10e6
+"""Bio-file bytes one core reads and summarises per second (a low estimate): the chunks' `Chunk.cost`."""
 
 
 def person_chunk(files: dict[str, list[str]], ids: list[tuple[str, str]], corpus: str,
@@ -94,7 +100,7 @@ def _skipped(row: pd.Series, row_files: pd.Series) -> dict:
 def _key_settings(corpus: str, normalisation: str) -> list:
     """What the bio stage's cache keys are built from. The default normalisation adds nothing, so
     artifacts (and the runs whose fingerprint holds this key) made before it was a setting stay valid."""
-    base = [ARTIFACT_FORMAT, corpus, NEUROKIT2, BIO_READER]
+    base = [ARTIFACT_FORMAT, corpus, feature_version(NEUROKIT2), BIO_READER]
     return base if normalisation == PrepareConfig.bio_normalisation else [*base, {"normalisation": normalisation}]
 
 
@@ -106,11 +112,11 @@ def run_bio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCont
     normalisation = config.bio_normalisation
     base = _key_settings(corpus, normalisation)
     units = _units(table, files)
-    chunks = [
-        Chunk(stable_hash([base, {s: [(p, fingerprint(p)) for p in f] for s, f in unit_files.items()}, ids]),
-              (unit_files, ids, corpus, normalisation))
-        for _, unit_files, ids in units
-    ]  # fmt: skip
+    chunks = []
+    for _, unit_files, ids in units:
+        keys = {s: [context.file_key(p) for p in f] for s, f in unit_files.items()}
+        cost = input_bytes(p for f in unit_files.values() for p in f) / BIO_BYTES_PER_SECOND
+        chunks.append(Chunk(stable_hash([base, keys, ids]), (unit_files, ids, corpus, normalisation), cost))
     key = stage_key(base, table, chunks)
     inputs = sorted({p for column in files.columns for p in files[column] if p})
     reused = reuse(context, "bio", key, table, inputs)

@@ -7,7 +7,7 @@ every chunk it finished: each is its own npz, written atomically (`emotion_class
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,15 +28,20 @@ class ChunkCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.npz"
 
-    def load(self, key: str) -> dict[str, np.ndarray] | None:
+    def load(self, key: str, names: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
+        """The cached arrays of a chunk (only ``names`` when given), None when it is not cached."""
         path = self.path(key)
         if not path.exists():
             return None
         try:
-            return load_npz(path)
+            return load_npz(path, names)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # damaged by a crash outside our atomic writes
             path.unlink(missing_ok=True)
             return None
+
+    def has(self, key: str) -> bool:
+        """Whether a readable chunk is cached (its zip directory is checked; a damaged one is removed)."""
+        return self.load(key, names=()) is not None
 
     def save(self, key: str, arrays: Mapping[str, np.ndarray]) -> None:
         save_npz_atomic(self.path(key), arrays)

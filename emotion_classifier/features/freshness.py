@@ -46,6 +46,7 @@ def nothing_changed(previous: dict, data: str | Path, out: str | Path, config: d
     return (
         same_run
         and _artifacts_unchanged(previous, Path(out))
-        and all(fingerprint(root / p) == f for p, f in previous["inputs"].items())
+        and all(fingerprint(root / p) == {k: f.get(k) for k in ("size", "mtime_ns")}
+                for p, f in previous["inputs"].items())
         and folder_mtimes(list(previous["inputs"]), root) == previous["folders"]
     )

@@ -22,7 +22,7 @@ from threadpoolctl import ThreadpoolController
 from emotion_classifier.datasets import read_bio_file
 from emotion_classifier.datasets.bio import unmatched_ids_problem
 from emotion_classifier.errors import AudioError
-from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features
+from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features, wav_shortfall
 from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, PREFIXES, signal_features
 from emotion_classifier.features.tokenizers import tokenize
 
@@ -77,6 +77,8 @@ class SpeechInput:
     reason: str = ""
     conversions: list[str] = field(default_factory=list)
     duration: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    """What is odd but usable (a wav cut mid-data: features from the part present)."""
 
 
 @cache
@@ -98,9 +100,13 @@ def speech_input(path: str | Path, settings: AudioSettings) -> SpeechInput:
             frames, duration, conversions = wav_features(path, settings)
     except (AudioError, librosa.util.exceptions.ParameterError) as exc:
         empty = np.zeros((0, len(feature_names(settings))), dtype=np.float32)
-        return SpeechInput(empty, str(exc).removeprefix(f"{path}: "))
+        return SpeechInput(empty, getattr(exc, "message", str(exc)))
     reason = "" if len(frames) else "wav too short for one frame"
-    return SpeechInput(frames, reason, conversions, duration)
+    notes = []
+    if (shortfall := wav_shortfall(path)) is not None:
+        notes.append(f"wav cut mid-data: its header declares {shortfall[0]:.2f} s, the file holds {shortfall[1]:.2f} s "
+                     "(features from the part present)")  # fmt: skip
+    return SpeechInput(frames, reason, conversions, duration, notes)
 
 
 # -- bio --------------------------------------------------------------------------------------------

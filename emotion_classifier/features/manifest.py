@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 
 from emotion_classifier.datasets.summary import problem_kind_lines, problem_kinds
-from emotion_classifier.files import fingerprint
 
 PACKAGES: tuple[str, ...] = (
     "emotion_classifier", "numpy", "pandas", "scipy", "librosa", "soundfile", "neurokit2", "joblib",
@@ -30,14 +29,11 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def input_fingerprints(paths: list[str], root: str | Path) -> dict[str, dict]:
-    """Size and mtime of every input, keyed by its path relative to the corpus root where it lies below it."""
-    root = Path(root)
-    keyed = {}
-    for path in sorted(set(paths)):
-        p = Path(path)
-        keyed[str(p.relative_to(root)) if p.is_relative_to(root) else str(p)] = fingerprint(p)
-    return keyed
+def _modified(old: dict, new: dict) -> bool:
+    """Content differs (by digest when both runs recorded one: a copied corpus has new mtimes only)."""
+    if old.get("sha256") and new.get("sha256"):
+        return old["sha256"] != new["sha256"]
+    return (old.get("size"), old.get("mtime_ns")) != (new.get("size"), new.get("mtime_ns"))
 
 
 def input_changes(previous: dict[str, dict], current: dict[str, dict]) -> dict[str, list[str]]:
@@ -45,8 +41,24 @@ def input_changes(previous: dict[str, dict], current: dict[str, dict]) -> dict[s
     return {
         "added": sorted(current.keys() - previous.keys()),
         "removed": sorted(previous.keys() - current.keys()),
-        "modified": sorted(k for k in current.keys() & previous.keys() if current[k] != previous[k]),
+        "modified": sorted(k for k in current.keys() & previous.keys() if _modified(previous[k], current[k])),
     }
+
+
+def version_differences(previous: dict, sections: dict[str, dict], versions: dict) -> dict[str, dict]:
+    """Per stage whose artifact was reused: the packages whose version now differs from the one that
+    computed it (``{package: {"computed_with", "now"}}``). A stage's key holds the versions that can
+    change its features (`features.stage.feature_version`), so what is listed here could not."""
+    found = {}
+    for name, section in sections.items():
+        if not section.get("cache", {}).get("reused_artifact"):
+            continue
+        computed_with = section.get("versions") or previous.get("versions") or {}
+        differ = {package: {"computed_with": computed_with.get(package), "now": version}
+                  for package, version in versions.items() if computed_with.get(package) != version}  # fmt: skip
+        if differ:
+            found[name] = differ
+    return found
 
 
 def read_manifest(path: str | Path) -> dict:
@@ -99,6 +111,9 @@ def format_summary(manifest: dict) -> str:
     if problems:
         lines.append(f"  problems: {len(problems)} (listed in manifest.json), by kind:")
         lines += problem_kind_lines(problem_kinds(problems), indent="    ")
+    for name, differ in (manifest.get("reused_across_versions") or {}).items():
+        lines.append(f"  {name} reused across package versions (cannot change its features): "
+                     + ", ".join(f"{p} {d['computed_with']} -> {d['now']}" for p, d in differ.items()))
     changes = manifest["changes"]
     if any(changes.values()):
         lines.append("  inputs since the previous run: " + ", ".join(f"{len(v)} {k}" for k, v in changes.items()))

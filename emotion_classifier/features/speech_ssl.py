@@ -129,7 +129,7 @@ def speech_ssl_chunk(paths: list[str], folder: str, settings: dict) -> ChunkResu
             status.append("")
         except AudioError as exc:
             waves.append(np.zeros(0, np.float32))
-            status.append(str(exc).removeprefix(f"{path}: "))
+            status.append(exc.message)
     usable = [i for i, reason in enumerate(status) if not reason]
     n_layers, hidden = layer_shape(encoder.model)
     vectors = np.zeros((len(paths), n_layers, 2, hidden), dtype=np.float16)

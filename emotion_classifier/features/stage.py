@@ -7,7 +7,7 @@ that is what makes changing an audio setting leave the text and bio artifacts al
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.cache import ChunkCache
+from emotion_classifier.features.identity import ContentDigests
 from emotion_classifier.features.runner import Chunk, ChunkResult, StageRun, run_chunks
 from emotion_classifier.files import fingerprint, stable_hash
 
@@ -32,11 +33,25 @@ class StageContext:
     previous: dict
     jobs: int | None = None
     progress: bool = True
+    digests: ContentDigests | None = None
+    """What identifies an input file in a cache key (`ContentDigests.key`: relative path + content)."""
 
-    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk]) -> StageRun:
-        """The stage's chunks from its cache folder, the missing ones computed (in parallel)."""
-        cache = ChunkCache(self.cache_root, name)
-        return run_chunks(compute, chunks, cache, jobs=self.jobs, desc=name, progress=self.progress)
+    def file_key(self, path: str) -> list:
+        """A file's part of a chunk key: where it is below the corpus root and its content, so a moved
+        or re-mounted corpus hits the cache; its path and fingerprint without `digests`."""
+        return self.digests.key(path) if self.digests is not None else [path, fingerprint(path)]
+
+    def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk], keep: bool = True,
+            stop: Callable[[int, ChunkResult | None], Exception | None] | None = None) -> StageRun:  # fmt: skip
+        """The stage's chunks from its cache folder, the missing ones computed (in parallel); with
+        ``keep=False`` none is held in memory (read them back from `cache`); ``stop`` (``--strict``) may
+        end the run at the first chunk it finds wrong (`run_chunks`)."""
+        return run_chunks(compute, chunks, self.cache(name), jobs=self.jobs, desc=name, progress=self.progress,
+                          keep=keep, stop=stop)  # fmt: skip
+
+    def cache(self, name: str) -> ChunkCache:
+        """The chunk cache of stage ``name``."""
+        return ChunkCache(self.cache_root, name)
 
 
 @dataclass
@@ -55,6 +70,18 @@ class StageResult:
     strict_error: type[InputError] | None = None
     """What ``--strict`` raises for the stage's first skipped segment (None: skips are expected, as
     a missing body signal is in these corpora); the manifest section records ``"strict": true``."""
+
+
+def input_bytes(paths: Iterable[str]) -> int:
+    """The bytes of input files (0 for a missing one): what a chunk's estimated cost is made from."""
+    return sum(fingerprint(p)["size"] or 0 for p in paths)
+
+
+def feature_version(version: str | None) -> str | None:
+    """The part of a package version that may change features: major.minor (a patch release fixes
+    bugs without changing what MFCCs or bio statistics are), so a patch difference reuses artifacts
+    and `prepare` records it in the manifest (``reused_across_versions``)."""
+    return None if version is None else ".".join(version.split(".")[:2])
 
 
 def skipped_item(segment_id: str, file: str, reason: str) -> dict[str, str]:

@@ -39,6 +39,10 @@ def _skipped(row: pd.Series) -> dict:
     return skipped_item(row["segment_id"], row["txt_path"], text_skip_reason(row["text"], []))
 
 
+TEXT_CHARS_PER_SECOND = 200_000.0
+"""Transcript characters one core tokenises per second (a low estimate): the chunks' `Chunk.cost`."""
+
+
 def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageContext) -> StageResult:
     """Tokenise (cached per chunk of texts); a segment without tokens is skipped and listed."""
     stopwords = resolve_stopwords(config.stopwords)
@@ -53,9 +57,10 @@ def run_text_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCon
     stopword_file = {config.stopwords} if config.stopwords not in (None, "builtin") else set()
     inputs = sorted({p for p in table["txt_path"] if p} | stopword_file)
     chunks = [
-        Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords))
+        Chunk(stable_hash([base, block]), (block, config.tokenizer, stopwords),
+              sum(len(t) for t in block) / TEXT_CHARS_PER_SECOND)
         for block in blocks(texts, config.chunk_size)
-    ]
+    ]  # fmt: skip
     key = stage_key(base, table, chunks)
     reused = reuse(context, "text", key, table, inputs, InputError)
     if reused is not None:

@@ -611,7 +611,7 @@ def _damaged_archive(path: Path) -> bool:
 def _read_sidecar(path: Path) -> dict:
     if not path.is_file():
         raise InputError("model sidecar not found (save writes name.keras + name.json)", path)
-    sidecar = read_json(path)
+    sidecar = read_json(path, expect=dict)
     if tuple(sidecar.get("labels", ())) != EMOTIONS:
         raise InputError(f"label order {sidecar.get('labels')} differs from {list(EMOTIONS)}", path)
     return sidecar

@@ -7,6 +7,7 @@ present in that file are exactly the folds a rerun may skip.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -109,9 +110,13 @@ class RunPaths:
         return f"fold{fold}"
 
 
-def read_run_json(path: Path) -> dict | list:
-    """A run file, naming it when it is missing (not a finished run folder) or broken."""
-    return read_json(path, missing="file not found (is this a finished `emotion train` run folder?)")
+def read_run_json(path: Path, expect: type | None = None, keys: Sequence[str] = ()) -> dict | list:
+    """A run file, naming it when it is missing (not a finished run folder), broken, not of the ``expect``ed
+    shape or without one of ``keys``."""
+    found = read_json(path, missing="file not found (is this a finished `emotion train` run folder?)", expect=expect)
+    if missing := [key for key in keys if key not in found]:
+        raise InputError(f"no {', '.join(map(repr, missing))} (not written by `emotion train`?)", path)
+    return found
 
 
 def package_versions() -> dict[str, str | None]:
@@ -130,11 +135,12 @@ def artifacts_fingerprint(manifest: dict) -> str:
 
     A rerun of ``prepare`` rewrites ``manifest.json`` (timings, change lists) without touching any
     artifact, so a hash of the whole file would call every rerun new data; a stage's key changes
-    exactly when ``prepare`` recomputes that stage (its settings, inputs or versions changed).
+    exactly when ``prepare`` recomputes that stage (its settings, inputs or versions changed). The
+    segments' ``content_sha256`` (file paths below the corpus root) keeps it when the corpus moves.
     """
-    stages = manifest.get("stages") or {}
+    stages, segments = manifest.get("stages") or {}, manifest.get("segments") or {}
     identity = {
-        "segments": (manifest.get("segments") or {}).get("sha256"),
+        "segments": segments.get("content_sha256") or segments.get("sha256"),
         "stages": {name: (section or {}).get("key") for name, section in sorted(stages.items())},
     }
     return stable_hash(identity)
@@ -152,7 +158,7 @@ def start_or_resume(paths: RunPaths, config: dict) -> None:
     is refused with a message saying what differs.
     """
     if paths.config.exists():
-        stored = comparable_config(read_run_json(paths.config))
+        stored = comparable_config(read_run_json(paths.config, dict))
         wanted = comparable_config(config)
         if stored != wanted:
             keys = sorted(k for k in stored.keys() | wanted.keys() if stored.get(k) != wanted.get(k))
@@ -171,6 +177,8 @@ def read_oof(path: Path) -> pd.DataFrame:
         oof = pd.read_csv(path, dtype={name: str for name in _TEXT_COLUMNS})
     except FileNotFoundError:
         raise InputError("file not found (is this an `emotion train` run folder?)", path) from None
+    except (UnicodeDecodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise InputError(f"not a readable CSV ({str(exc).splitlines()[0]})", path) from None
     missing = [c for c in OOF_COLUMNS if c not in oof.columns]
     if missing:
         raise InputError(f"missing columns {missing}", path, 1)

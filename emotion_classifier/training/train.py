@@ -223,7 +223,9 @@ def recorded_folds(records: Sequence[dict], table: pd.DataFrame, eligible: np.nd
     """The folds of a ``folds.json``, each without the rows its ``skipped`` entry says were dropped."""
     ids = table["segment_id"].astype(str).to_numpy()
     folds = []
-    for record in records:
+    for number, record in enumerate(records, 1):
+        if not isinstance(record, dict) or not isinstance(record.get("fold"), int):
+            raise InputError(f"fold entry {number} is not an object with a \"fold\" number", source)
         dropped = ((record.get("skipped") or {}).get(runs.SAME_TEXT_SKIP) or {}).get("segment_ids", [])
         folds += folds_from_records([record], table, eligible & ~np.isin(ids, dropped), source)
     return folds
@@ -403,7 +405,7 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
     the fold rows are the ones the scores came from.
     """
     paths = runs.RunPaths(Path(run_dir))
-    record = runs.read_run_json(paths.config)
+    record = runs.read_run_json(paths.config, dict, ("artifacts", "artifacts_fingerprint", "modality"))
     artifacts_dir = Path(artifacts_dir or record["artifacts"])
     artifacts = load_artifacts(artifacts_dir)
     if runs.artifacts_fingerprint(artifacts.manifest) != record["artifacts_fingerprint"]:
@@ -412,7 +414,7 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
     modality = record["modality"]
     inputs = modality_inputs(artifacts, modality)
     eligible, _ = trainable_rows(inputs, modality)
-    folds = recorded_folds(runs.read_run_json(paths.folds), inputs.table, eligible, paths.folds)
+    folds = recorded_folds(runs.read_run_json(paths.folds, list), inputs.table, eligible, paths.folds)
     blocks = []
     for fold in folds:
         model = load_model(paths.models, paths.fold_model_name(fold.index))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
@@ -145,18 +144,17 @@ def test_signal_not_in_corpus(kemdy19_root) -> None:
         read_bio_file(kemdy19_root / "EDA/Session01/Original/Sess01F.csv", "IBI")
 
 
-def test_hundred_thousand_lines_parse_fast(tmp_path) -> None:
+def test_hundred_thousand_lines_parse_exactly(tmp_path) -> None:
+    """Every line of a large file, to the digit (its speed: benchmarks/bench_prepare.py)."""
     rng = np.random.default_rng(0)
     values = rng.random(100_000)
     lines = [f"{v:.6f},{i * 0.25:.2f},16:50:49.250" + (",Sess01_script01_F001" if i % 3 else "")
              for i, v in enumerate(values)]
     path = write(tmp_path / "Sess01F.csv", "\n".join(lines) + "\n")
-    start = time.perf_counter()
     rec = read_bio_file(path, "EDA")
-    elapsed = time.perf_counter() - start
     assert len(rec.samples) == 100_000 and rec.problems == []
     assert np.allclose(rec.samples["value"], values, atol=1e-6)
-    assert elapsed < 2.0, f"{elapsed:.2f} s for 100k lines"  # about 0.3 s on one shared core
+    assert rec.samples["segment_id"].eq("Sess01_script01_F001").sum() == sum(1 for i in range(100_000) if i % 3)
 
 
 def test_bio_files_for_kemdy19(kemdy19_root) -> None:

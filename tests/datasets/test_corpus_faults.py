@@ -27,6 +27,7 @@ def copy19(clean19, tmp_path) -> Path:
 def test_clean_copy_has_no_problems(clean19, capsys) -> None:
     assert main(["inspect", "--data", str(clean19)]) == 0
     assert "problems: none" in capsys.readouterr().out
+    assert main(["inspect", "--data", str(clean19), "--strict"]) == 0
 
 
 @pytest.mark.parametrize(("changed", "kind"), [(False, "identical duplicate"), (True, "conflicting duplicate")])

@@ -78,11 +78,27 @@ def test_faulty_prepare_lists_every_problem(runs, capsys) -> None:
         pd.testing.assert_frame_equal(after.loc[kept], before.loc[kept])
 
 
-def test_strict_prepare_stops_on_undecodable_transcript(runs, capsys) -> None:
+def test_strict_prepare_stops_at_the_first_problem(runs, capsys) -> None:
+    """The duplicate row is the reader's first problem (annotation before transcripts): it is named, and no
+    stage runs (nothing but the --out probe's folder is made)."""
     _, faulty, expected = runs
-    code = main(["prepare", "--data", str(faulty), "--out", str(faulty.parent / "strict"), "--jobs", "1", "--strict"])
+    out = faulty.parent / "strict"
+    code = main(["prepare", "--data", str(faulty), "--out", str(out), "--jobs", "1", "--strict"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and expected["undecodable transcript"] in err[0]
+    assert code == 2 and len(err) == 1 and expected["conflicting duplicate"] in err[0], err
+    assert "--strict stops at the first problem" in err[0] and not any(out.iterdir())
+
+
+def test_strict_prepare_names_an_undecodable_transcript(runs, tmp_path, capsys) -> None:
+    """Without the duplicate, the undecodable transcript is the first problem: the reader's own error."""
+    _, faulty, expected = runs
+    corpus = Path(shutil.copytree(faulty, tmp_path / "corpus"))
+    annotation = corpus / "annotation/Sess01_eval.csv"
+    annotation.write_text("\n".join(annotation.read_text().splitlines()[:-1]) + "\n")
+    txt = corpus / Path(expected["undecodable transcript"]).relative_to(faulty)
+    code = main(["prepare", "--data", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "1", "--strict"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and str(txt) in err[0] and "neither UTF-8, cp949 nor EUC-KR" in err[0], err
 
 
 def test_inspect_lists_every_problem(runs, capsys) -> None:
@@ -91,6 +107,28 @@ def test_inspect_lists_every_problem(runs, capsys) -> None:
     printed = capsys.readouterr().out
     for place in expected.values():
         assert place in printed
+
+
+def test_inspect_strict_stops_at_the_first_problem(runs, capsys) -> None:
+    clean_out, faulty, expected = runs
+    assert main(["inspect", "--data", str(faulty), "--strict"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and expected["conflicting duplicate"] in err[0] and captured.out == "", err
+
+
+def test_inspect_strict_names_a_bio_line_after_the_corpus_problems(runs, tmp_path, capsys) -> None:
+    """Annotation and transcripts mended: the first problem is one of the bio files' (they are read last)."""
+    _, faulty, expected = runs
+    corpus = Path(shutil.copytree(faulty, tmp_path / "corpus"))
+    annotation = corpus / "annotation/Sess01_eval.csv"
+    annotation.write_text("\n".join(annotation.read_text().splitlines()[:-1]) + "\n")
+    (corpus / Path(expected["undecodable transcript"]).relative_to(faulty)).write_text("네", encoding="utf-8")
+    assert main(["inspect", "--data", str(corpus), "--strict"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--strict stops at the first problem" in err[0], err
+    assert any(str(corpus / Path(place).relative_to(faulty)) in err[0] for text, place in expected.items()
+               if text not in ("conflicting duplicate", "undecodable transcript"))  # fmt: skip
 
 
 def test_prediction_text_skip_reason_for_undecodable_txt(tmp_path) -> None:

@@ -2,15 +2,17 @@
 
 import make_preprocessing_notebook
 
+from emotion_classifier.datasets.synthetic import generate_corpus
+
 
 def test_committed_notebook_is_what_the_script_generates(tmp_path, check_committed_notebook):
     check_committed_notebook(make_preprocessing_notebook.write_notebook(tmp_path))
 
 
 def test_notebook_runs_headless_on_a_generated_sample_corpus(tmp_path, run_notebook):
+    generate_corpus(tmp_path / "sample", corpus="kemdy19", sessions=2, seed=0)
     settings = {
-        "EMOTION_DATA": tmp_path / "sample",  # absent: the notebook generates it
-        "EMOTION_SAMPLE_SESSIONS": 2,
+        "EMOTION_DATA": tmp_path / "sample",  # a corpus copy: prepared by the notebook
         "EMOTION_ARTIFACTS": tmp_path / "artifacts",
         "EMOTION_JOBS": 1,
     }
@@ -18,12 +20,14 @@ def test_notebook_runs_headless_on_a_generated_sample_corpus(tmp_path, run_noteb
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 3  # class balance, MFCC image, the dialogue's body signals
     text = "".join(o.get("text", "") for o in outputs)
-    assert "KEMDy19 synthetic corpus" in text and "prepared" in text
+    assert f"corpus:     {tmp_path / 'sample'}" in text and "prepared " in text
     assert (tmp_path / "artifacts" / "manifest.json").exists()
 
 
-def test_the_first_code_cell_holds_the_paths_and_the_colab_mount():
+def test_the_first_code_cell_is_the_colab_quick_start():
     notebook = make_preprocessing_notebook.build_notebook()
     first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
     assert "EMOTION_DATA" in first_code.source and "EMOTION_ARTIFACTS" in first_code.source
-    assert "# drive.mount(" in first_code.source
+    assert 'drive.mount("/content/drive")' in first_code.source and '"google.colab" in sys.modules' in first_code.source
+    assert '"pip", "install", "-q", PACKAGE]' in first_code.source  # no [cpu]/[gpu] extra: Colab's TensorFlow stays
+    assert "[cpu]" not in first_code.source and "[gpu]" not in first_code.source

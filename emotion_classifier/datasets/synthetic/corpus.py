@@ -86,17 +86,24 @@ def generate_corpus(
     seed: int = 0,
     dialogues_per_session: int | None = None,
     segments_per_dialogue: tuple[int, int] | None = None,
+    size: str = "demo",
+    jobs: int | None = None,
 ) -> SyntheticCorpus:
     """Write a synthetic corpus in the exact raw layout of KEMDy19 or KEMDy20 to ``out``.
 
     ``sessions=None`` gives the demo size (10 sessions of 4 dialogues of 12-20 segments);
-    ``segments_per_dialogue`` counts both speakers' turns. The same arguments always write the same
-    bytes. Raises `InputError` when ``out`` is not empty and not a previous synthetic corpus, and
-    `SettingError` (a ``ValueError`` and an `InputError`) for sizes the real layout cannot express.
+    ``segments_per_dialogue`` counts both speakers' turns. ``size="full"`` gives the real corpus's size
+    (KEMDy19: 20 sessions of 10 dialogues, about 10,200 segments; KEMDy20: 40 sessions of 6, about
+    13,500) and its duration profile (median 4.2 s, mean 5.75 s, longest 78 s; transcripts of about
+    31.8 characters); explicit sizes override it. ``jobs`` synthesises the wavs in that many processes
+    (None: one per core when there are more than ten minutes of audio). The same arguments always write
+    the same bytes, whatever ``jobs``. Raises `InputError` when ``out`` is not empty and not a previous
+    synthetic corpus, and `SettingError` (a ``ValueError`` and an `InputError`) for sizes the real
+    layout cannot express.
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SettingError(f"seed must be a non-negative integer, got {seed!r}")
-    shape = corpus_shape(corpus, sessions, dialogues_per_session, segments_per_dialogue)
+    shape = corpus_shape(corpus, sessions, dialogues_per_session, segments_per_dialogue, size)
     root = _prepare_folder(Path(out))
     settings = {
         "generator": "emotion_classifier.datasets.synthetic",
@@ -105,12 +112,13 @@ def generate_corpus(
         "sessions": shape.sessions,
         "dialogues_per_session": shape.dialogues_per_session,
         "segments_per_dialogue": list(shape.segments_per_dialogue),
+        "durations": shape.durations,
     }
     _write_marker(root, {**settings, "complete": False})
     design = design_corpus(shape, seed)
     segments = design.segments
     quirks = plan_quirks(segments, shape.corpus, seed)
-    media = write_media(root, segments, shape.corpus, quirks, seed)
+    media = write_media(root, segments, shape.corpus, quirks, seed, jobs)
     if shape.corpus == KEMDY19:
         table = kemdy19.write_annotation(root, segments, design.ratings, design.tracks, quirks, seed)
         bio = kemdy19.write_bio(root, segments, design.tracks, quirks, seed)

@@ -33,6 +33,16 @@ MARGIN_SECONDS = (0.25, 0.6)
 SESSION_TAIL_S = 30.0
 """The body recording runs on after the last dialogue."""
 VIEWS = ("speaker", "listener")
+REAL_MEDIAN_S, REAL_MEAN_S, REAL_LONGEST_S, REAL_SHORTEST_S = 4.2, 5.75, 78.0, 0.6
+"""The real KEMDy19 segment durations (median, mean, longest); the shortest is this generator's floor."""
+DELIVERY_SIGMA = 0.1
+"""How much a segment's duration strays from its line's nominal length (log scale): the same script
+line lasts a little longer or shorter in each session."""
+LENGTH_SIGMA = float(np.sqrt(2 * np.log(REAL_MEAN_S / REAL_MEDIAN_S) - DELIVERY_SIGMA**2))
+"""Log-normal spread of the nominal length, so that length x delivery has the real median and mean."""
+CHARS_PER_SECOND = 4.55
+"""Transcript characters (tags stripped) per second of segment under the ``real`` profile, set so the
+mean transcript is about 31.8 characters, as in KEMDy19 (measured by ``tests`` on a generated corpus)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,8 @@ def design_corpus(shape: CorpusShape, seed: int) -> Design:
     people_table = people(shape, seed)
     segments = turns(shape, dialogues(shape), people_table, seed)
     segments = _with_latent_states(segments, shape.corpus, seed)
-    segments["text_clean"] = _sentences(segments, seed)
+    nominal = _nominal_seconds(segments, seed) if shape.durations == "real" else None
+    segments["text_clean"] = _sentences(segments, seed, nominal)
     segments["text_raw"] = [
         decorate(row.text_clean, rng_for(seed, "notation", row.segment_id)) for row in segments.itertuples()
     ]
@@ -65,7 +76,8 @@ def design_corpus(shape: CorpusShape, seed: int) -> Design:
         )
         for s in segments.itertuples()
     ]
-    segments = schedule(segments, _durations_ms(segments, seed), seed)
+    durations = _durations_ms(segments, seed) if nominal is None else _real_durations_ms(segments, nominal, seed)
+    segments = schedule(segments, durations, seed)
     ratings = {view: _ratings(segments, view, shape.corpus, seed) for view in VIEWS}
     return Design(shape, people_table, segments, ratings, _tracks(segments, people_table, seed))
 
@@ -88,16 +100,38 @@ def _with_latent_states(segments: pd.DataFrame, corpus: str, seed: int) -> pd.Da
     return pd.concat(parts).loc[segments.index]
 
 
-def _sentences(segments: pd.DataFrame, seed: int) -> list[str]:
+def _line_key(row) -> tuple:
     """A script's line is the same in every session that speaks it; every other turn is new."""
+    return ("script-line", row.number, row.turn) if row.script_line else ("line", row.segment_id)
+
+
+def _sentences(segments: pd.DataFrame, seed: int, nominal: np.ndarray | None = None) -> list[str]:
+    """One clean sentence per turn, or (``nominal`` seconds given) as many as fill the turn's length."""
     lines = []
-    for row in segments.itertuples(index=False):
-        if row.script_line:
-            rng = rng_for(seed, "script-line", row.number, row.turn)
-        else:
-            rng = rng_for(seed, "line", row.segment_id)
-        lines.append(clean_sentence(row.cue_emotion, rng))
+    for i, row in enumerate(segments.itertuples(index=False)):
+        rng = rng_for(seed, *_line_key(row))
+        line = clean_sentence(row.cue_emotion, rng)
+        if nominal is not None:
+            target = nominal[i] * CHARS_PER_SECOND
+            while len(line) < target:
+                line += " " + clean_sentence(row.cue_emotion, rng)
+        lines.append(line)
     return lines
+
+
+def _nominal_seconds(segments: pd.DataFrame, seed: int) -> np.ndarray:
+    """Each line's nominal length (log-normal with the real median): shared by a script line's sessions."""
+    return np.array([
+        REAL_MEDIAN_S * np.exp(LENGTH_SIGMA * rng_for(seed, "length", *_line_key(row)).standard_normal())
+        for row in segments.itertuples(index=False)
+    ])  # fmt: skip
+
+
+def _real_durations_ms(segments: pd.DataFrame, nominal: np.ndarray, seed: int) -> np.ndarray:
+    """The ``real`` profile: the nominal length as delivered this time, clipped to the real range."""
+    delivery = np.array([rng_for(seed, "margin", sid).normal(0.0, DELIVERY_SIGMA) for sid in segments["segment_id"]])
+    seconds = np.clip(nominal * np.exp(delivery), REAL_SHORTEST_S, REAL_LONGEST_S)
+    return np.rint(seconds * 1000).astype(np.int64)
 
 
 def _durations_ms(segments: pd.DataFrame, seed: int) -> np.ndarray:

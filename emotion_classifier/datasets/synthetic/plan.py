@@ -35,6 +35,18 @@ FIRST_TURN_MS = (1000, 3000)
 DIALOGUE_TAIL_MS = 2000
 SESSION_LEAD_MS = (20_000, 40_000)
 DIALOGUE_GAP_MS = (15_000, 45_000)
+SIZES = ("demo", "full")
+"""``demo`` (the default): small and fast; ``full``: the real corpus's size and duration profile."""
+FULL_SHAPE: dict[str, tuple[int, int, tuple[int, int]]] = {
+    KEMDY19: (20, 10, (40, 60)),
+    KEMDY20: (40, 6, (46, 66)),
+}
+"""Sessions, dialogues per session and segments per dialogue of ``--size full``: KEMDy19 has 10
+dialogues per session and about 10,200 speaker segments (20 x 10 x 51 on average); KEMDy20 has six
+conversations per session and 13,462 segments (40 x 6 x 56)."""
+DURATION_PROFILES = ("demo", "real")
+"""``demo``: a segment lasts as long as its short sentence (1-4.5 s); ``real``: durations and transcript
+lengths follow the real KEMDy19 profile (see ``design.REAL_DURATION``)."""
 
 
 class SettingError(InputError, ValueError):
@@ -49,6 +61,7 @@ class CorpusShape:
     sessions: int
     dialogues_per_session: int
     segments_per_dialogue: tuple[int, int]
+    durations: str = "demo"
 
     @property
     def improvised_per_session(self) -> int:
@@ -63,11 +76,22 @@ def corpus_shape(
     sessions: int | None = None,
     dialogues_per_session: int | None = None,
     segments_per_dialogue: tuple[int, int] | None = None,
+    size: str = "demo",
 ) -> CorpusShape:
-    """Fill in the demo defaults and reject sizes the real layout cannot express."""
+    """Fill in the defaults of ``size`` (`SIZES`) and reject sizes the real layout cannot express.
+
+    Explicit arguments override the size's defaults (``size="full", sessions=2`` is two sessions of
+    the real dialogue count and duration profile)."""
     name = CORPUS_NAMES.get(str(corpus).lower())
     if name is None:
         raise SettingError(f"corpus must be one of {sorted(CORPUS_NAMES)}, got {corpus!r}")
+    if size not in SIZES:
+        raise SettingError(f"size must be one of {list(SIZES)}, got {size!r}")
+    if size == "full":
+        full_sessions, full_dialogues, full_turns = FULL_SHAPE[name]
+        sessions = full_sessions if sessions is None else sessions
+        dialogues_per_session = full_dialogues if dialogues_per_session is None else dialogues_per_session
+        segments_per_dialogue = full_turns if segments_per_dialogue is None else segments_per_dialogue
     sessions = DEFAULT_SESSIONS if sessions is None else int(sessions)
     if not 1 <= sessions <= MAX_SESSIONS[name]:
         raise SettingError(f"{name} has 1 to {MAX_SESSIONS[name]} sessions, got {sessions}")
@@ -77,7 +101,8 @@ def corpus_shape(
     low, high = DEFAULT_TURNS if segments_per_dialogue is None else (int(v) for v in segments_per_dialogue)
     if not 1 <= low <= high <= 999:
         raise SettingError(f"segments_per_dialogue must be (low, high), 1 <= low <= high <= 999: {low, high}")
-    return CorpusShape(name, sessions, dialogues, (low, high))
+    durations = "real" if size == "full" else "demo"
+    return CorpusShape(name, sessions, dialogues, (low, high), durations)
 
 
 def session_tag(session: int) -> str:

@@ -154,8 +154,11 @@ def synthesise(
     inside = (t >= bounds[0]) & (t < bounds[-1])
     pos = np.clip((t - bounds[unit]) / (bounds[unit + 1] - bounds[unit]), 0.0, 1.0)
     voiced = inside & ~pause[unit]
-    envelope = np.where(voiced, np.sin(np.pi * pos) ** 0.5, 0.0)
-    burst = np.where(voiced & onset[unit] & (pos < 0.2), np.sin(np.pi * pos / 0.2), 0.0)
+    envelope = np.zeros(n)
+    envelope[voiced] = np.sin(np.pi * pos[voiced]) ** 0.5
+    bursting = voiced & onset[unit] & (pos < 0.2)
+    burst = np.zeros(n)
+    burst[bursting] = np.sin(np.pi * pos[bursting] / 0.2)
 
     f0 = _pitch_track(t, bounds, lead, speech, prosody, rng)
     source = _glottal_source(f0, prosody.tension)
@@ -195,28 +198,56 @@ def _glottal_source(f0: np.ndarray, tension: float) -> np.ndarray:
     """Derivative of a Rosenberg pulse train; a tense voice closes faster (more high frequencies)."""
     frac = np.cumsum(f0 / SAMPLE_RATE) % 1.0
     opening, closing = 0.4, 0.16 + 0.25 * (1 - tension)
-    flow = np.where(
-        frac < opening,
-        0.5 * (1 - np.cos(np.pi * frac / opening)),
-        np.where(frac < opening + closing, np.cos(0.5 * np.pi * (frac - opening) / closing), 0.0),
-    )
+    flow = np.zeros_like(frac)
+    rising = frac < opening
+    falling = ~rising & (frac < opening + closing)
+    flow[rising] = 0.5 * (1 - np.cos(np.pi * frac[rising] / opening))
+    flow[falling] = np.cos(0.5 * np.pi * (frac[falling] - opening) / closing)
     source = np.diff(flow, prepend=flow[0])
     return source / max(float(np.std(source)), 1e-9)
 
 
 def _formant_filter(excitation, bounds, formants, pause, tract_scale: float) -> np.ndarray:
     """Apply the time-varying vowel envelope frame by frame in the STFT domain."""
-    freqs, frame_t, spectrum = signal.stft(
-        excitation, fs=SAMPLE_RATE, nperseg=STFT_SIZE, noverlap=STFT_SIZE - STFT_HOP
-    )
+    freqs, frame_t, frames = _stft(excitation)
     centres = ((bounds[:-1] + bounds[1:]) / 2)[~pause]
     vowels = formants[~pause] * tract_scale
     tracks = [np.interp(frame_t, centres, vowels[:, j]) for j in range(3)]
     tracks.append(np.full_like(frame_t, F4_HZ * tract_scale))
-    envelope = np.full((len(freqs), len(frame_t)), 0.02)
+    envelope = np.full((len(frame_t), len(freqs)), 0.02)
     for track, bandwidth, gain in zip(tracks, BANDWIDTHS_HZ, FORMANT_GAINS, strict=True):
-        envelope += gain / (1 + np.square(np.subtract.outer(freqs, track) / (bandwidth / 2)))
-    _, audio = signal.istft(
-        spectrum * envelope, fs=SAMPLE_RATE, nperseg=STFT_SIZE, noverlap=STFT_SIZE - STFT_HOP
-    )
-    return audio[: len(excitation)]
+        envelope += gain / (1 + np.square(np.subtract.outer(track, freqs) / (bandwidth / 2)))
+    return _istft(frames * envelope, len(excitation))
+
+
+_WINDOW = signal.get_window("hann", STFT_SIZE)
+_HALF = STFT_SIZE // 2
+
+
+def _stft(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frequencies, frame centres (s) and the (frames, bins) spectrum of ``x``: `scipy.signal.stft`'s
+    framing (Hann, zero-padded by half a window at both ends) without its scaling, vectorised."""
+    if STFT_HOP * 2 != STFT_SIZE:  # the overlap-add in `_istft` relies on half-overlapping frames
+        raise AssertionError("the STFT hop must be half the window")
+    n_frames = -(-len(x) // STFT_HOP) + 1
+    padded = np.zeros((n_frames + 1) * STFT_HOP)
+    padded[_HALF : _HALF + len(x)] = x
+    frames = np.lib.stride_tricks.sliding_window_view(padded, STFT_SIZE)[::STFT_HOP][:n_frames]
+    spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
+    return np.fft.rfftfreq(STFT_SIZE, 1 / SAMPLE_RATE), np.arange(n_frames) * STFT_HOP / SAMPLE_RATE, spectrum
+
+
+def _istft(spectrum: np.ndarray, length: int) -> np.ndarray:
+    """The inverse of `_stft` (windowed overlap-add normalised by the summed squared window), as
+    `scipy.signal.istft` computes it, but with the overlap-add done as two shifted sums."""
+    frames = np.fft.irfft(spectrum, n=STFT_SIZE, axis=1) * _WINDOW
+    n_frames = len(frames)
+    out = np.zeros((n_frames + 1) * STFT_HOP)
+    out[: n_frames * STFT_HOP] += frames[:, :STFT_HOP].reshape(-1)
+    out[STFT_HOP:] += frames[:, STFT_HOP:].reshape(-1)
+    norm = np.zeros_like(out)
+    squared = _WINDOW**2
+    norm[: n_frames * STFT_HOP] += np.tile(squared[:STFT_HOP], n_frames)
+    norm[STFT_HOP:] += np.tile(squared[STFT_HOP:], n_frames)
+    out /= np.where(norm > 1e-10, norm, 1.0)
+    return out[_HALF : _HALF + length]

@@ -1,0 +1,151 @@
+"""Which corpus an artifacts folder holds, told by file content rather than by path.
+
+A corpus on Google Drive is mounted at a different path by every account and shared drive, and
+copied corpora lose their modification times, so neither path nor mtime says "same corpus". The
+annotation files do: their SHA-256 digests are the corpus's fingerprint, recorded in the manifest
+(`corpus_identity`) and checked before `prepare` writes into a folder (`check_output_folder`), so
+artifacts made from one corpus are never silently replaced by those of another (the synthetic
+sample, a different copy) unless asked (``force``).
+
+The same digests key the feature caches (`ContentDigests`): a wav is identified by its path below
+the corpus root and its content, so a moved or re-mounted corpus reuses every cached feature. A
+digest is computed once: a file whose relative path, size and mtime equal the previous manifest's
+record keeps the recorded digest without being read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from emotion_classifier.datasets.layout import annotation_files, detect_corpus
+from emotion_classifier.errors import InputError
+from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
+from emotion_classifier.files import fingerprint, read_json, stable_hash
+
+CACHE_DIR = ".cache"
+PROBE_PREFIX = ".write-probe-"
+"""`files.check_writable`'s probe files: a folder holding only those is empty."""
+
+
+def file_digest(path: str | Path) -> str | None:
+    """SHA-256 of a file's bytes (None when it does not exist)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+class ContentDigests:
+    """Content digests of the files below ``root``, each read at most once per run and not at all when
+    the previous manifest's ``inputs`` recorded the same relative path, size and mtime."""
+
+    def __init__(self, root: str | Path, previous_inputs: dict[str, dict] | None = None):
+        self.root = Path(root)
+        self._previous = previous_inputs or {}
+        self._found: dict[str, dict] = {}
+
+    def relative(self, path: str | Path) -> str:
+        """The path below the corpus root (what stays the same when the corpus moves); others as given."""
+        p = Path(path)
+        return str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+
+    def entry(self, path: str | Path) -> dict:
+        """``{size, mtime_ns, sha256}`` of a file (all None when it does not exist)."""
+        rel = self.relative(path)
+        if rel not in self._found:
+            found = fingerprint(path)
+            old = self._previous.get(rel) or {}
+            same = found["size"] is not None and all(old.get(k) == found[k] for k in ("size", "mtime_ns"))
+            digest = old["sha256"] if same and old.get("sha256") else None
+            self._found[rel] = {**found, "sha256": digest or (file_digest(path) if found["size"] is not None else None)}
+        return self._found[rel]
+
+    def key(self, path: str | Path) -> list:
+        """What a cache key holds for a file: its relative path and its content digest."""
+        return [self.relative(path), self.entry(path)["sha256"]]
+
+    def inputs(self, paths: list[str]) -> dict[str, dict]:
+        """The manifest's ``inputs``: every path's entry, keyed by its relative path."""
+        return {self.relative(p): self.entry(p) for p in sorted(set(paths))}
+
+
+def corpus_identity(data: str | Path) -> dict:
+    """``{corpus, annotations: {file name: sha256}, fingerprint, synthetic}`` of the corpus at ``data``.
+
+    ``synthetic``: the generator's marker file is at the corpus root; kept in the manifest so a report
+    written from the artifacts alone (corpus gone) still warns that the data was synthetic.
+    """
+    corpus = detect_corpus(data)
+    annotations = {p.name: file_digest(p) for p in annotation_files(data)[corpus]}
+    synthetic = any("synthetic" in p.name.lower() for p in Path(data).iterdir() if p.is_file())
+    return {"corpus": corpus, "annotations": annotations, "fingerprint": stable_hash(annotations),
+            "synthetic": synthetic}  # fmt: skip
+
+
+def same_corpus(manifest: dict, identity: dict, data: str | Path) -> bool:
+    """Whether artifacts described by ``manifest`` were made from the corpus ``identity`` describes.
+
+    The same corpus, edited (a session added, one annotation file corrected), still shares annotation
+    files byte for byte with the one the artifacts came from; another corpus (the synthetic sample, the
+    other KEMDy release) shares none. A manifest written before fingerprints were recorded is matched by
+    its corpus root.
+    """
+    recorded = manifest.get("corpus_identity")
+    if not recorded:
+        return manifest.get("root") == str(Path(data).resolve())
+    if recorded.get("fingerprint") == identity["fingerprint"]:
+        return True
+    shared = set(recorded.get("annotations", {}).items()) & set(identity["annotations"].items())
+    return recorded.get("corpus") == identity["corpus"] and bool(shared)
+
+
+def _describe(manifest: dict) -> str:
+    recorded = manifest.get("corpus_identity") or {}
+    fingerprint_text = f", fingerprint {recorded['fingerprint'][:12]}" if recorded.get("fingerprint") else ""
+    return f"{manifest.get('corpus', '?')} from {manifest.get('root', '?')}{fingerprint_text}"
+
+
+def _user_entries(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith(PROBE_PREFIX))
+
+
+def check_output_folder(data: str | Path, out: str | Path, *, force: bool = False) -> dict | None:
+    """Refuse (one-line `InputError`) to prepare ``data`` into ``out`` when ``out`` holds finished
+    artifacts of another corpus, or is not an artifacts folder at all (files, no manifest); returns the
+    corpus identity of ``data`` (None when ``data`` is not a corpus: `open_corpus` says why later).
+
+    ``force`` prepares anyway: another corpus's artifacts are replaced, unrelated files are left alone.
+    An unfinished run (``.cache/`` or ``segments.csv`` without a manifest) is an artifacts folder: a
+    rerun resumes it.
+    """
+    try:
+        identity = corpus_identity(data)
+    except InputError:
+        return None
+    out = Path(out)
+    if force or not out.is_dir():
+        return identity
+    if (out / MANIFEST).exists():
+        try:
+            manifest = read_json(out / MANIFEST)
+        except InputError:
+            manifest = {}
+        if not same_corpus(manifest, identity, data):
+            raise InputError(
+                f"holds the artifacts of another corpus ({_describe(manifest)}), not of --data {data} "
+                f"({identity['corpus']}, fingerprint {identity['fingerprint'][:12]}); give another --out, or "
+                "add --force (prepare(..., force=True)) to replace them",
+                out / MANIFEST,
+            )
+        return identity
+    entries = _user_entries(out)
+    if entries and CACHE_DIR not in entries and SEGMENTS not in entries:
+        raise InputError(
+            f"not an artifacts folder (no {MANIFEST}; it holds {len(entries)} other entries, e.g. {entries[0]}); "
+            f"give an empty or new --out for --data {data}, or add --force (prepare(..., force=True)) to "
+            "prepare into it anyway",
+            out,
+        )
+    return identity

@@ -1,0 +1,93 @@
+"""Artifacts belong to a corpus by content: another corpus never replaces them unasked, and the same
+corpus moved elsewhere (or read with other package patch versions) reuses every stage."""
+
+import importlib
+import shutil
+
+import pytest
+
+from emotion_classifier.cli import main
+from emotion_classifier.datasets.synthetic import generate_corpus
+from emotion_classifier.errors import InputError
+from emotion_classifier.features import load_artifacts, prepare
+from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
+from emotion_classifier.features.identity import corpus_identity, same_corpus
+from emotion_classifier.training.runs import artifacts_fingerprint
+
+prepare_module = importlib.import_module("emotion_classifier.features.prepare")
+
+
+@pytest.fixture
+def artifacts_copy(prepared19, tmp_path):
+    return shutil.copytree(prepared19, tmp_path / "artifacts")
+
+
+@pytest.fixture(scope="module")
+def other_corpus(tmp_path_factory):
+    return generate_corpus(tmp_path_factory.mktemp("other"), corpus="kemdy19", sessions=1, seed=7).root
+
+
+def _reused(folder) -> dict:
+    return {name: s["cache"] for name, s in load_artifacts(folder).manifest["stages"].items()}
+
+
+def test_another_corpus_is_refused_before_any_work_and_force_replaces(artifacts_copy, other_corpus, capsys):
+    before = (artifacts_copy / SEGMENTS).read_bytes()
+    with pytest.raises(InputError, match="another corpus") as refused:
+        prepare(other_corpus, artifacts_copy, jobs=1, progress=False)
+    assert str(other_corpus) in str(refused.value) and "--force" in str(refused.value)
+    assert (artifacts_copy / SEGMENTS).read_bytes() == before
+    assert main(["prepare", "--data", str(other_corpus), "--out", str(artifacts_copy), "--quiet"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and str(artifacts_copy) in error and str(other_corpus) in error
+    assert "--force" in error and (artifacts_copy / SEGMENTS).read_bytes() == before
+    assert main(["prepare", "--data", str(other_corpus), "--out", str(artifacts_copy), "--quiet", "--force",
+                 "--jobs", "1"]) == 0  # fmt: skip
+    manifest = load_artifacts(artifacts_copy).manifest
+    assert manifest["corpus_identity"] == corpus_identity(other_corpus)
+
+
+def test_a_folder_that_is_not_an_artifacts_folder_is_refused(corpus19, tmp_path, capsys):
+    folder = tmp_path / "thesis"
+    folder.mkdir()
+    (folder / "chapter1.docx").write_text("mine", encoding="utf-8")
+    assert main(["prepare", "--data", str(corpus19.root), "--out", str(folder), "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "not an artifacts folder" in error and str(corpus19.root) in error and "--force" in error
+    assert sorted(p.name for p in folder.iterdir()) == ["chapter1.docx"]
+
+
+def test_the_same_corpus_edited_is_still_the_same_corpus(corpus19, prepared19, other_corpus):
+    manifest = load_artifacts(prepared19).manifest
+    identity = corpus_identity(corpus19.root)
+    assert same_corpus(manifest, identity, corpus19.root)
+    edited = {**identity, "fingerprint": "changed", "annotations": {**identity["annotations"]}}
+    edited["annotations"][next(iter(edited["annotations"]))] = "edited"
+    assert same_corpus(manifest, edited, "/elsewhere")  # one session's file corrected, the others shared
+    assert not same_corpus(manifest, corpus_identity(other_corpus), other_corpus)
+
+
+def test_a_copied_corpus_recomputes_nothing_and_keeps_the_runs_fingerprint(corpus19, artifacts_copy, tmp_path):
+    before = load_artifacts(artifacts_copy).manifest
+    moved = shutil.copytree(corpus19.root, tmp_path / "mounted" / "KEMDy19", copy_function=shutil.copy)  # new mtimes
+    prepare(moved, artifacts_copy, jobs=1, progress=False)
+    after = load_artifacts(artifacts_copy)
+    assert all(cache == {"reused_artifact": True} for cache in _reused(artifacts_copy).values())
+    assert after.manifest["changes"] == {"added": [], "removed": [], "modified": []}
+    assert artifacts_fingerprint(after.manifest) == artifacts_fingerprint(before)
+    wavs = [p for p in after.table["wav_path"] if p]
+    assert wavs and all(p.startswith(str(moved.resolve())) for p in wavs)  # segments.csv points at the copy
+
+
+def test_a_patch_version_difference_reuses_the_features_and_is_recorded(corpus19, artifacts_copy, monkeypatch):
+    real = prepare_module.package_versions()
+    bumped = {**real, "pandas": real["pandas"] + ".post9"}  # a patch release; no stage keys pandas
+    monkeypatch.setattr(prepare_module, "package_versions", lambda: bumped)
+    prepare(corpus19.root, artifacts_copy, jobs=1, progress=False)
+    manifest = load_artifacts(artifacts_copy).manifest
+    assert all(cache == {"reused_artifact": True} for cache in _reused(artifacts_copy).values())
+    assert manifest["versions"]["pandas"] == bumped["pandas"]
+    for stage in ("text", "audio", "bio"):
+        assert manifest["reused_across_versions"][stage]["pandas"] == {"computed_with": real["pandas"],
+                                                                      "now": bumped["pandas"]}  # fmt: skip
+    assert (artifacts_copy / MANIFEST).exists()

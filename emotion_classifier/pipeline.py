@@ -14,6 +14,7 @@ from pathlib import Path
 
 from emotion_classifier import registry
 from emotion_classifier.run_config import DEFAULT_ARTIFACTS, DEFAULT_DATA, PipelineConfig
+from emotion_classifier.run_estimate import RunClock, corpus_size, estimate_line, model_fits, stage_estimates
 
 __all__ = ["DEFAULT_ARTIFACTS", "DEFAULT_DATA", "PipelineConfig", "run_pipeline"]
 
@@ -21,12 +22,40 @@ def _log(message: str) -> None:
     print(f"[emotion run] {message}", flush=True)
 
 
-def _timed(name: str, timings: dict, work: Callable[[], object]) -> object:
+def _timed(name: str, timings: dict, work: Callable[[], object], clock: RunClock | None = None) -> object:
+    if clock is not None:
+        _log(clock.start(name))
     started = time.perf_counter()
     result = work()
     timings[name] = round(time.perf_counter() - started, 2)
     _log(f"{name} done in {timings[name]:.1f} s")
+    if clock is not None:
+        clock.done(name, timings[name])
     return result
+
+
+def run_clock(config: PipelineConfig, data: Path) -> RunClock | None:
+    """The estimate of the whole run (logged as one line before any work on the corpus) and the clock
+    that gives each stage's ETA (`run_estimate`: rough, calibrated on a 2-core CPU). None for a folder
+    that is not a corpus: `prepare` then says why, in one line."""
+    from emotion_classifier.datasets import detect_corpus
+    from emotion_classifier.errors import InputError
+    from emotion_classifier.training.estimators import TrainConfig
+    from emotion_classifier.training.folds import default_n_folds
+
+    try:
+        corpus = detect_corpus(data)
+    except InputError:
+        return None
+    size = corpus_size(data)
+    n_folds = 1 if config.test_sessions is not None else config.n_folds or default_n_folds(corpus, size.sessions)
+    models = model_names(config)
+    single = [m for m in models if m in config.modalities]
+    train = TrainConfig(**config.train_settings)
+    stages = stage_estimates(size, models, n_folds=n_folds, epochs=train.epochs, max_frames=train.max_frames,
+                             patience=train.patience, seeds=config.all_seeds(), fusion=len(single) >= 2)
+    _log(estimate_line(size, stages, model_fits(n_folds, len(config.all_seeds())), len(models)))
+    return RunClock(stages)
 
 
 def ensure_corpus(config: PipelineConfig) -> Path:
@@ -115,7 +144,7 @@ def record_prediction_fusion(config: PipelineConfig, trained: tuple[str, ...]) -
 
 
 def cross_validate(config: PipelineConfig, artifacts: Path, seed: int, timings: dict,
-                   progress: bool = True) -> tuple[str, ...]:
+                   progress: bool = True, clock: RunClock | None = None) -> tuple[str, ...]:
     """Every model and the late fusion of one seed, into ``config.seed_root(seed)``; returns the models.
 
     Only the first seed trains the final models: ``predict`` needs one set, and the other seeds
@@ -135,10 +164,11 @@ def cross_validate(config: PipelineConfig, artifacts: Path, seed: int, timings: 
         _timed(f"train {name}{tag}", timings, lambda n=name: train_modality(
             artifacts, n, train_config, root / n, models_dir=config.models_dir, n_folds=config.n_folds,
             test_sessions=config.test_sessions, progress=progress, folds_file=config.folds_file,
-            final_model=first, dedup_text=config.dedup_text))
+            final_model=first, dedup_text=config.dedup_text), clock)
     late = {m: d for m, d in run_dirs.items() if m in config.modalities}
     if len(late) >= 2:
-        _timed(f"fusion{tag}", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods))
+        _timed(f"fusion{tag}", timings, lambda: fuse_runs(late, root / "fusion", methods=config.fusion_methods),
+               clock)
     return tuple(run_dirs)
 
 
@@ -158,18 +188,20 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     (root / "pipeline.json").write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
     write_settings(root / SETTINGS_FILE, settings_from_pipeline(config))
     timings: dict[str, float] = {}
-    artifacts = prebuilt_artifacts(config)
+    artifacts, clock = prebuilt_artifacts(config), None
     if artifacts is not None:
         _log(f"training on the finished artifacts in {artifacts} as they are (no --data: nothing prepared)")
         if differing := _settings_not_applied(config, artifacts):
             _log(f"note: prepare settings not applied (no corpus to prepare from): {', '.join(differing)}")
     else:
         data = _timed("corpus", timings, lambda: ensure_corpus(config))
+        clock = run_clock(config, data)
         artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
-                                                                **config.prepare_settings))
-    trained = [cross_validate(config, artifacts, seed, timings, progress) for seed in config.all_seeds()]
+                                                                **config.prepare_settings), clock)
+    trained = [cross_validate(config, artifacts, seed, timings, progress, clock) for seed in config.all_seeds()]
     record_prediction_fusion(config, trained[0])
-    report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"))
+    report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"),
+                    clock)
     (root / "timings.json").write_text(json.dumps(timings, indent=2), encoding="utf-8")
     print(comparison_table(root))
     _log(f"report: {report} (and {Path(report).with_suffix('.html')})")

@@ -20,7 +20,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("training",),
     ("fusion",),
     ("reporting",),
-    ("run_config", "settings", "pipeline", "model_inputs", "predict", "predict_io", "tables", "workspace", "cli",
+    ("run_config", "run_estimate", "settings", "pipeline", "model_inputs", "predict", "predict_io", "tables",
+     "workspace", "cli",
      "__main__", "__init__"),
 )
 """Ground helpers -> datasets -> features -> models -> training -> fusion -> reporting -> entry points.

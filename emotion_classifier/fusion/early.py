@@ -263,7 +263,7 @@ class EarlyFusionModel(ModalityModel):
             cfg.balance, positions, label_ids(inputs.y[train]), seed=cfg.seed, sequence=True, cb_beta=cfg.cb_beta
         )
         picked = balanced.source
-        balanced.x = self.encoder_.transform([raw[i] for i in picked])
+        balanced.x = [raw[i] for i in picked]  # encoded per training step (training/batches.py)
         rows = train[picked]
         return balanced, *self._targets(balanced.y, inputs.valence[rows], inputs.arousal[rows], balanced.sample_weight)
 

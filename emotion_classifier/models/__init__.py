@@ -10,6 +10,7 @@ from emotion_classifier.models.layer_weights import LayerWeightedSum, build_laye
 from emotion_classifier.models.layers import MaskedConv1D, MaskedMaxPooling1D
 from emotion_classifier.models.losses import ClassBalancedLoss, class_balanced_weights
 from emotion_classifier.models.mlp import build_mlp
+from emotion_classifier.models.precision import cudnn_problems, training_precision
 from emotion_classifier.models.speech import build_speech_crnn, build_speech_pooled
 from emotion_classifier.models.text import build_sentence_mlp, build_text_rnn
 
@@ -28,5 +29,7 @@ __all__ = [
     "build_text_rnn",
     "class_balanced_weights",
     "compile_heads",
+    "cudnn_problems",
     "head_loss_weights",
+    "training_precision",
 ]

@@ -22,10 +22,12 @@ def add_heads(features, regression: bool = True, n_classes: int = len(EMOTIONS))
     The regression heads are linear because the estimators feed them targets already scaled to
     about [-1, 1]; a bounded activation would make the 1 and 5 ends unreachable.
     """
-    outputs = {EMOTION_OUTPUT: layers.Dense(n_classes, activation="softmax", name=EMOTION_OUTPUT)(features)}
+    # float32 whatever the policy: a float16 softmax and loss lose the small probabilities (mixed precision).
+    outputs = {EMOTION_OUTPUT: layers.Dense(n_classes, activation="softmax", name=EMOTION_OUTPUT,
+                                            dtype="float32")(features)}
     if regression:
         for target in REGRESSION_OUTPUTS:
-            outputs[target] = layers.Dense(1, name=target)(features)
+            outputs[target] = layers.Dense(1, name=target, dtype="float32")(features)
     return outputs
 
 

@@ -45,7 +45,9 @@ class MaskedMaxPooling1D(layers.Layer):
     padding length), so a real step's output never depends on the padding that follows.
     """
 
-    _FILL = -1e9
+    _FILL = -6.0e4
+    """Below any real activation, and finite in float16 (whose largest magnitude is 65504): -1e9 became
+    -inf under mixed precision, and -inf times a zero mask is NaN."""
 
     def __init__(self, pool_size: int = 2, **kwargs):
         super().__init__(**kwargs)

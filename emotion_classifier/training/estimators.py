@@ -36,9 +36,11 @@ from emotion_classifier.models import (
     build_speech_pooled,
     build_text_rnn,
     compile_heads,
+    training_precision,
 )
 from emotion_classifier.models.heads import EMOTION_OUTPUT, REGRESSION_OUTPUTS
 from emotion_classifier.training.balance import BALANCE_MODES, balance_training_set, class_counts
+from emotion_classifier.training.batches import RowBatches
 from emotion_classifier.training.encoders import (
     DEFAULT_SENTENCE_MODEL,
     FeatureEncoder,
@@ -96,6 +98,9 @@ class TrainConfig:
     encoders: tuple[str, ...] = ()
     """Which prepared pretrained encoder each encoder model reads (ids as prepared; each model takes the
     one its stage holds); empty: the only one prepared (training/pretrained.py)."""
+    mixed_precision: bool = False
+    """Build the network in mixed float16/float32 (``mixed_float16``) where a GPU is visible, for its
+    tensor cores; without a GPU it is ignored with a warning (float16 on a CPU is slower, not faster)."""
     verbose: bool = False
 
     def __post_init__(self):
@@ -342,14 +347,20 @@ class ModalityModel:
         cfg = self.config
         raw = self._raw(inputs, train)
         self.encoder_ = self._make_encoder().fit(raw)
-        balanced = balance_training_set(
-            cfg.balance,
-            self.encoder_.transform(raw),
-            label_ids(inputs.y[train]),
-            seed=cfg.seed,
-            sequence=self.encoder_.sequence,
-            cb_beta=cfg.cb_beta,
-        )
+        if self.encoder_.sequence:  # streamed: balance positions, keep the raw rows (training/batches.py)
+            positions = np.arange(train.size).reshape(-1, 1)
+            balanced = balance_training_set(cfg.balance, positions, label_ids(inputs.y[train]), seed=cfg.seed,
+                                            sequence=True, cb_beta=cfg.cb_beta)
+            balanced.x = [raw[i] for i in balanced.source]
+        else:
+            balanced = balance_training_set(
+                cfg.balance,
+                self.encoder_.transform(raw),
+                label_ids(inputs.y[train]),
+                seed=cfg.seed,
+                sequence=False,
+                cb_beta=cfg.cb_beta,
+            )
         real = balanced.source >= 0
         rows = train[np.where(real, balanced.source, 0)]
         valence = np.where(real, inputs.valence[rows], np.nan)
@@ -357,17 +368,29 @@ class ModalityModel:
         return balanced, *self._targets(balanced.y, valence, arousal, balanced.sample_weight)
 
     def _input_shape(self, x) -> tuple[int, ...]:
-        """The network's input shape, from the encoded training rows (kept in the sidecar)."""
+        """The network's input shape, from the encoded training rows (kept in the sidecar); streamed
+        rows (a list of raw rows) give the shape `predict_raw` pads them to."""
+        if isinstance(x, list):
+            x = self.encoder_.transform(x[:1])
         return tuple(int(d) for d in x.shape[1:])
 
     def _validation_set(self, inputs: ModalityInputs, val: np.ndarray) -> tuple | None:
-        """Encoded validation rows with unweighted targets, or None without validation rows."""
+        """Validation rows (encoded, or raw when streamed) with unweighted targets, or None without any."""
         if val.size == 0:
             return None
         targets, weights = self._targets(
             label_ids(inputs.y[val]), inputs.valence[val], inputs.arousal[val], np.ones(val.size)
         )
-        return self.encoder_.transform(self._raw(inputs, val)), targets, weights
+        raw = self._raw(inputs, val)
+        return (list(raw) if self.encoder_.sequence else self.encoder_.transform(raw)), targets, weights
+
+    def _batches(self, rows: list, targets: dict, weights: dict, shuffle: bool):
+        """Streamed rows as a dataset of per-step batches: bucketed by length and padded per batch
+        when the encoder can (``transform_batch``), else encoded per batch at the fitted shape."""
+        encode = getattr(self.encoder_, "transform_batch", None)
+        lengths = [len(r) for r in rows] if encode is not None else None
+        return RowBatches(rows, targets, weights, encode or self.encoder_.transform, self.config.batch_size,
+                          lengths=lengths, shuffle=shuffle, seed=self.config.seed).dataset()
 
     def fit(self, inputs: ModalityInputs, train_idx: Sequence[int], val_idx: Sequence[int]) -> ModalityModel:
         """Fit encoders, balancing and the network on ``train_idx``; early-stop on ``val_idx``."""
@@ -380,22 +403,20 @@ class ModalityModel:
         balanced, targets, weights = self._training_set(inputs, train)
         validation = self._validation_set(inputs, val)
         self.input_shape_ = self._input_shape(balanced.x)
-        network = self._build_network(self.input_shape_)
+        with training_precision(cfg.mixed_precision):
+            network = self._build_network(self.input_shape_)
         compile_heads(network, self._emotion_loss(balanced.y), cfg.learning_rate, cfg.emotion_weight)
         stopper = keras.callbacks.EarlyStopping(
             monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
         )
-        history = network.fit(
-            balanced.x,
-            targets,
-            sample_weight=weights,
-            validation_data=validation,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            shuffle=True,
-            callbacks=[stopper],
-            verbose=2 if cfg.verbose else 0,
-        )
+        if isinstance(balanced.x, list):  # streamed: batches built per step (training/batches.py)
+            data = {"x": self._batches(balanced.x, targets, weights, shuffle=True), "shuffle": False}
+            if validation:
+                data["validation_data"] = self._batches(*validation, shuffle=False)
+        else:
+            data = {"x": balanced.x, "y": targets, "sample_weight": weights, "validation_data": validation,
+                    "batch_size": cfg.batch_size, "shuffle": True}
+        history = network.fit(**data, epochs=cfg.epochs, callbacks=[stopper], verbose=2 if cfg.verbose else 0)
         self.model_ = network
         self.history_ = pd.DataFrame(history.history).rename_axis("epoch").reset_index()
         self.history_["epoch"] += 1
@@ -437,12 +458,11 @@ class ModalityModel:
         result = Prediction.empty(n)
         if n == 0:
             return result
-        encoded = self.encoder_.transform(list(x_list))
-        step = self.predict_chunk_rows
-        chunks = [
-            self.model_.predict_on_batch(keras.tree.map_structure(lambda a, s=start: a[s : s + step], encoded))
-            for start in range(0, n, step)
-        ]
+        rows, step = list(x_list), self.predict_chunk_rows
+        # Encoded chunk by chunk (at the fitted length, so a row's output never depends on its
+        # neighbours): the padded frames of a whole test fold are never held at once.
+        chunks = [self.model_.predict_on_batch(self.encoder_.transform(rows[start:start + step]))
+                  for start in range(0, n, step)]
         outputs = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
         for target in REGRESSION_OUTPUTS:  # absent without regression heads: NaN stays

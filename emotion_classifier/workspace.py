@@ -6,8 +6,9 @@ The notebooks' first cells are this module, so the rules are tested here rather 
 - a corpus folder the user named (``EMOTION_DATA`` or the settings file's ``[run] data``) that does
   not exist is reported and nothing is generated there (the synthetic sample goes only to the default
   sample folder);
-- prebuilt artifacts (``EMOTION_ARTIFACTS`` holding a finished ``manifest.json``) with no corpus named
-  are used as they are: no corpus, nothing prepared, nothing overwritten (`pipeline.prebuilt_artifacts`);
+- prebuilt artifacts (``EMOTION_ARTIFACTS`` holding a finished ``manifest.json``, or a bundle of them:
+  a zip or a link, unpacked once into the cache) with no corpus named are used as they are: no corpus,
+  nothing prepared, nothing overwritten (`pipeline.prebuilt_artifacts`);
 - preparing into a folder of another corpus's artifacts is refused by `prepare` itself.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from emotion_classifier.bundles.resolve import is_bundle, resolve_folder
 from emotion_classifier.errors import InputError
 from emotion_classifier.run_config import PipelineConfig
 from emotion_classifier.settings import Settings, load_settings
@@ -25,7 +27,8 @@ from emotion_classifier.settings import Settings, load_settings
 ENVIRONMENT: dict[str, str] = {
     "EMOTION_CONFIG": "a settings file (experiment.toml) read first; the variables below override it",
     "EMOTION_DATA": "a KEMDy19/KEMDy20 copy to prepare; unset: prebuilt artifacts, else the synthetic sample",
-    "EMOTION_ARTIFACTS": "the artifacts folder: prebuilt (used as it is without EMOTION_DATA) or prepared here",
+    "EMOTION_ARTIFACTS": "the artifacts folder: prebuilt (used as it is without EMOTION_DATA) or prepared here; "
+    "or a bundle of prebuilt ones (FILE.zip, an https:// or Drive share link: downloaded, checked, unpacked once)",
     "EMOTION_RUNS": "where runs go: RUNS/RUN/MODALITY (per-fold scores, predictions, figures), fusion, report",
     "EMOTION_MODELS": "where the final models go (what `emotion predict` and EmotionClassifier.load read)",
     "EMOTION_RUN": "the run name (default: notebooks)",
@@ -72,6 +75,8 @@ class Workspace:
         run = settings.run
         data = env.get("EMOTION_DATA") or (None if run.data is None else str(run.data))
         artifacts = env.get("EMOTION_ARTIFACTS") or (None if run.artifacts is None else str(run.artifacts))
+        if artifacts is not None and is_bundle(artifacts):  # prebuilt artifacts shared as one file or link
+            artifacts = str(resolve_folder(artifacts, "artifacts"))
         config = PipelineConfig(data=None if data is None else Path(data),
                                 artifacts=None if artifacts is None else Path(artifacts))  # fmt: skip
         return cls(

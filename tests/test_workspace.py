@@ -55,3 +55,19 @@ def test_the_environment_table_names_every_variable_the_notebooks_read():
     text = Path(workspace.__file__).read_text(encoding="utf-8")
     for name in workspace.ENVIRONMENT:
         assert text.count(f'"{name}"') >= 2, name  # documented and read
+
+
+def test_prebuilt_artifacts_given_as_a_bundle_are_unpacked_once_and_used_as_they_are(prebuilt, tmp_path, monkeypatch):
+    from emotion_classifier.bundles.pack import write_bundle
+    from emotion_classifier.bundles.resolve import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    bundle = tmp_path / "artifacts.zip"
+    write_bundle(prebuilt, "artifacts", bundle, progress=False)
+    ws = Workspace.from_environment({"EMOTION_ARTIFACTS": str(bundle)})
+    assert ws.artifacts.is_relative_to(tmp_path / "cache") and ws.artifacts_named
+    assert (ws.artifacts / "segments.csv").read_bytes() == (prebuilt / "segments.csv").read_bytes()
+    assert "prebuilt artifacts are used as they are" in ws.describe()
+    assert ws.ready_artifacts(progress=False) == ws.artifacts
+    assert Workspace.from_environment({"EMOTION_ARTIFACTS": str(bundle)}).artifacts == ws.artifacts  # cached

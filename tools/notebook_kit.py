@@ -48,7 +48,8 @@ if "google.colab" in sys.modules:
     PACKAGE = os.environ.get("EMOTION_PACKAGE", f"{DRIVE}/emotion_classifier")
     if importlib.util.find_spec("emotion_classifier") is None:  # no extra: Colab's TensorFlow is kept
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
-    os.environ.setdefault("EMOTION_ARTIFACTS", f"{DRIVE}/emotion/artifacts")  # prebuilt, or prepared here
+    # Prebuilt artifacts: their folder, its bundle (FILE.zip) or a share link to one; or where to prepare.
+    os.environ.setdefault("EMOTION_ARTIFACTS", f"{DRIVE}/emotion/artifacts")
     # os.environ["EMOTION_DATA"] = f"{DRIVE}/KEMDy19"  # your corpus copy; unset: the artifacts alone
     os.environ.setdefault("EMOTION_RUNS", f"{DRIVE}/emotion/runs")  # scores, figures, report
     os.environ.setdefault("EMOTION_MODELS", f"{DRIVE}/emotion/models")  # final models (emotion predict)"""

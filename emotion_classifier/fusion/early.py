@@ -30,11 +30,11 @@ from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
 from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
-from emotion_classifier.training.encoders import encoder_from_dict
 from emotion_classifier.training.estimators import (
     ModalityInputs,
     ModalityModel,
     TrainConfig,
+    estimator_class,
     label_ids,
     make_model,
     modality_inputs,
@@ -183,7 +183,8 @@ class FusionEncoder:
 
     @classmethod
     def from_dict(cls, data: dict) -> FusionEncoder:
-        encoders = {part: encoder_from_dict(d) for part, d in data["parts"].items()}
+        """Each part's encoder rebuilt by its own estimator (a pretrained-encoder part's is its own kind)."""
+        encoders = {part: estimator_class(part)._encoder_from_dict(d) for part, d in data["parts"].items()}
         encoder = cls(encoders, data["context_window"], data["context_parts"])
         encoder.row_shapes_ = {part: tuple(shape) for part, shape in data["row_shapes"].items()}
         encoder.dtypes_ = dict(data["dtypes"])
@@ -220,10 +221,18 @@ class EarlyFusionModel(ModalityModel):
         """Each part's spec as its own estimator makes it; feature names are ``part:name`` here, as
         `early_fusion_inputs` writes them."""
         return {
-            part: self._part_models[part].input_spec(
+            part: self._part(part).input_spec(
                 preprocessing, [n.removeprefix(f"{part}:") for n in self.feature_names_ if n.startswith(f"{part}:")])
             for part in self.encoder_.encoders
         }
+
+    def _part(self, part: str) -> ModalityModel:
+        """The part's own estimator, holding the part's fitted encoder once this network has one: its
+        network builder and its prediction spec read it (a text vocabulary, a pretrained encoder's id)."""
+        model, fitted = self._part_models[part], getattr(self, "encoder_", None)
+        if fitted is not None and part in fitted.encoders:
+            model.encoder_ = fitted.encoders[part]
+        return model
 
     @property
     def context_window(self) -> int:
@@ -241,7 +250,7 @@ class EarlyFusionModel(ModalityModel):
         parts_of = {int(i): {} for i in needed}
         for part, part_inputs in inputs.x.parts.items():
             have = needed[part_inputs.available[needed]]
-            raw = self._part_models[part]._raw(part_inputs, have)
+            raw = self._part(part)._raw(part_inputs, have)
             for i, value in zip(have, raw, strict=True):
                 parts_of[int(i)][part] = value
         return [
@@ -252,10 +261,8 @@ class EarlyFusionModel(ModalityModel):
     def _build_network(self, input_shape: tuple[int, ...] = ()) -> keras.Model:
         cfg, encoder = self.config, self.encoder_
         trunks = {}
-        for part, part_encoder in encoder.encoders.items():
-            single = self._part_models[part]
-            single.encoder_ = part_encoder  # the text builder reads the vocabulary size from it
-            trunks[part] = modality_trunk(single._build_network(encoder.row_shapes_[part]), f"{part}_trunk")
+        for part in encoder.encoders:
+            trunks[part] = modality_trunk(self._part(part)._build_network(encoder.row_shapes_[part]), f"{part}_trunk")
         return build_early_fusion(
             trunks, encoder.row_shapes_, encoder.context_window, encoder.context_parts, cfg.units,
             cfg.hidden_units, cfg.dropout, cfg.regression_heads,

@@ -64,11 +64,14 @@ class FusionMethod:
     """A late-fusion method: ``estimator`` fits on a fold's validation predictions and predicts
     its test rows (``fusion.late``). ``at_prediction``: a fixed weighted average of the single
     models' outputs that ``emotion predict`` can apply to new recordings (a per-fold stacker is not).
+    ``learnt_weights``: such an average whose modality weights each fold chose (its ``weights.json``),
+    so prediction applies their fold mean; without it, prediction weighs the modalities equally.
     """
 
     name: str
     estimator: Ref
     at_prediction: bool = False
+    learnt_weights: bool = False
     default: bool = True
     help: str = ""
 
@@ -211,7 +214,7 @@ register(Modality("early_fusion", "emotion_classifier.fusion.early:EarlyFusionMo
 _LATE = "emotion_classifier.fusion.late"
 register(FusionMethod("soft_vote", f"{_LATE}:SoftVote", at_prediction=True,
                       help="equal-weight mean of the modalities' probabilities"))
-register(FusionMethod("weighted_vote", f"{_LATE}:WeightedVote", at_prediction=True,
+register(FusionMethod("weighted_vote", f"{_LATE}:WeightedVote", at_prediction=True, learnt_weights=True,
                       help="modality weights chosen on validation sessions"))
 register(FusionMethod("stacking", f"{_LATE}:StackingFusion",
                       help="logistic regression (ridge for valence/arousal) on validation predictions"))

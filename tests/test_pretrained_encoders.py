@@ -33,6 +33,7 @@ from emotion_classifier.model_inputs import Recording, read_inputs
 from emotion_classifier.predict import EmotionClassifier
 from emotion_classifier.run_config import PipelineConfig
 from emotion_classifier.training.estimators import modality_inputs
+from emotion_classifier.training.train import evaluate_run
 
 PAIR = ("speech_ssl", "text_plm")
 
@@ -199,6 +200,7 @@ def test_early_fusion_over_the_encoders_trains_and_predicts_a_recording(encoder_
     root = encoder_early_fusion
     oof = pd.read_csv(root / "runs" / "ef" / "early_fusion" / "oof_predictions.csv")
     assert oof["fold"].nunique() == 2 and len(oof) > 0
+    assert evaluate_run(root / "runs" / "ef" / "early_fusion")["matches_stored"]  # fold models reload their parts
     sidecar = json.loads((root / "models" / "early_fusion.json").read_text())
     assert sidecar["config"]["early_fusion_parts"] == list(ENCODER_PARTS)
     assert set(sidecar["encoder"]["parts"]) == set(ENCODER_PARTS)  # every part had training rows

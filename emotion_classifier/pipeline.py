@@ -100,14 +100,32 @@ def _settings_not_applied(config: PipelineConfig, artifacts: Path) -> list[str]:
     return sorted(k for k in asked if k in made and made[k] != asked[k])
 
 
+def joint_networks(config: PipelineConfig) -> dict[str, tuple[str, ...]]:
+    """Each registered joint network ``emotion run`` may train (``early_fusion`` on) -> the parts its
+    training settings choose (``train.early_fusion_parts``)."""
+    from emotion_classifier.training.estimators import TrainConfig
+
+    if not config.early_fusion:
+        return {}
+    settings = TrainConfig(**config.train_settings)
+    return {m: registry.joint_parts(m, settings) for m in registry.modality_names(joint=True, default_only=True)}
+
+
 def model_names(config: PipelineConfig) -> list[str]:
     """The models to cross-validate: each chosen single modality, then (``early_fusion``) the registered
     joint networks whose parts were all chosen."""
     names = [m for m in config.modalities if m in registry.modality_names(joint=False)]
-    if config.early_fusion:
-        names += [m for m in registry.modality_names(joint=True, default_only=True)
-                  if set(registry.modality(m).parts) <= set(names)]
-    return names
+    return names + [m for m, parts in joint_networks(config).items() if set(parts) <= set(names)]
+
+
+def note_skipped_joint(config: PipelineConfig) -> None:
+    """Say which joint network is not trained because some of its parts are not among the chosen modalities
+    (a network over modalities nobody prepared and scored alone would be compared with nothing)."""
+    for name, parts in joint_networks(config).items():
+        if missing := [p for p in parts if p not in config.modalities]:
+            setting = registry.modality(name).parts_setting
+            _log(f"{name} not trained: its parts {', '.join(missing)} are not among the modalities "
+                 f"({', '.join(config.modalities)}); add them{f' or set train.{setting}' if setting else ''}")
 
 
 def refuse_untrainable(config: PipelineConfig) -> None:
@@ -181,6 +199,7 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
 
     config = config or PipelineConfig()
     refuse_untrainable(config)
+    note_skipped_joint(config)
     if prebuilt_artifacts(config) is None and config.data_dir.is_dir():  # another corpus's artifacts: refused now
         check_output_folder(config.data_dir, config.artifacts_dir)
     root = config.run_root

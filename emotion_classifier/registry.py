@@ -35,7 +35,9 @@ class Modality:
     manifest section) and ``load`` reads that artifact back, ``(folder, table) -> object``.
     ``reader`` turns new recordings into the modality's raw inputs at prediction,
     ``(recordings, InputSpec) -> [(input or None, reason)]``. ``parts``: the single modalities a
-    joint network reads (empty for a single modality). ``h5_name``: the legacy file stem of
+    joint network reads (empty for a single modality); ``parts_setting``: the training setting (a
+    `TrainConfig` field) that may choose other parts, ``parts`` being its default (`joint_parts`).
+    ``h5_name``: the legacy file stem of
     ``--format h5``. ``default``: trained by ``emotion run`` unless the user picks modalities.
     """
 
@@ -46,6 +48,7 @@ class Modality:
     load: Ref | None = None
     reader: Ref | None = None
     parts: tuple[str, ...] = ()
+    parts_setting: str = ""
     h5_name: str = ""
     default: bool = True
     help: str = ""
@@ -61,11 +64,14 @@ class FusionMethod:
     """A late-fusion method: ``estimator`` fits on a fold's validation predictions and predicts
     its test rows (``fusion.late``). ``at_prediction``: a fixed weighted average of the single
     models' outputs that ``emotion predict`` can apply to new recordings (a per-fold stacker is not).
+    ``learnt_weights``: such an average whose modality weights each fold chose (its ``weights.json``),
+    so prediction applies their fold mean; without it, prediction weighs the modalities equally.
     """
 
     name: str
     estimator: Ref
     at_prediction: bool = False
+    learnt_weights: bool = False
     default: bool = True
     help: str = ""
 
@@ -133,6 +139,25 @@ def modality_names(*, joint: bool | None = None, default_only: bool = False) -> 
     )  # fmt: skip
 
 
+def joint_parts(name: str, settings: object | None = None) -> tuple[str, ...]:
+    """The single modalities a joint network reads with these training ``settings`` (a `TrainConfig`,
+    or None for the registered default): its ``parts_setting`` when it has one, else its ``parts``."""
+    entry = modality(name)
+    chosen = getattr(settings, entry.parts_setting, None) if entry.parts_setting else None
+    return tuple(chosen) if chosen else entry.parts
+
+
+def check_parts(parts: tuple[str, ...], setting: str) -> None:
+    """Refuse (ValueError, one line) parts that are not at least two distinct registered single modalities."""
+    singles = modality_names(joint=False)
+    unknown = [p for p in parts if p not in singles]
+    if unknown:
+        raise ValueError(f"{setting}: {', '.join(map(repr, unknown))} is not a registered single modality "
+                         f"(known: {', '.join(singles)})")
+    if len(set(parts)) != len(parts) or len(parts) < 2:
+        raise ValueError(f"{setting}: a joint network needs at least two distinct modalities, got {list(parts)}")
+
+
 def stage_modalities() -> tuple[Modality, ...]:
     """The single modalities with a ``prepare`` stage, in registration order."""
     return tuple(m for m in _MODALITIES.values() if m.stage is not None)
@@ -180,14 +205,16 @@ register(Modality("speech_ssl", f"{_PRETRAINED}:SpeechSSLModel", f"{_FEATURES}.s
 register(Modality("text_plm", f"{_PRETRAINED}:TextPLMModel", f"{_FEATURES}.text_plm:run_text_plm_stage",
                   "text_plm", f"{_FEATURES}.text_plm:load_text_plm", f"{_INPUTS}:read_text_plm", default=False,
                   help="transcripts: a frozen pretrained text encoder's layers (--text-encoder) into a weighted MLP"))
+EARLY_FUSION_PARTS: tuple[str, ...] = ("text", "speech", "bio")
+"""The early-fusion network's default parts (``train.early_fusion_parts`` chooses others)."""
 register(Modality("early_fusion", "emotion_classifier.fusion.early:EarlyFusionModel",
-                  parts=("text", "speech", "bio"), h5_name="best_model_fusion",
-                  help="MATE-style network over every modality at once"))
+                  parts=EARLY_FUSION_PARTS, parts_setting="early_fusion_parts", h5_name="best_model_fusion",
+                  help="MATE-style network over several modalities at once (train.early_fusion_parts)"))
 
 _LATE = "emotion_classifier.fusion.late"
 register(FusionMethod("soft_vote", f"{_LATE}:SoftVote", at_prediction=True,
                       help="equal-weight mean of the modalities' probabilities"))
-register(FusionMethod("weighted_vote", f"{_LATE}:WeightedVote", at_prediction=True,
+register(FusionMethod("weighted_vote", f"{_LATE}:WeightedVote", at_prediction=True, learnt_weights=True,
                       help="modality weights chosen on validation sessions"))
 register(FusionMethod("stacking", f"{_LATE}:StackingFusion",
                       help="logistic regression (ridge for valence/arousal) on validation predictions"))

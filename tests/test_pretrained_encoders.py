@@ -2,7 +2,8 @@
 `AutoModel` path as a hub model) through prepare -> train -> fuse -> report -> predict.
 
 The vectors' shape, dtype and alignment; a rerun with one more encoder computing only that encoder;
-prediction reading a corpus segment as the artifact row; a missing extra, a missing or different
+prediction reading a corpus segment as the artifact row; the early-fusion network over both encoders
+and bio (``train.early_fusion_parts``) trained and predicting a recording; a missing extra, a missing or different
 encoder, and an id that cannot be downloaded refused with one line.
 """
 
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from emotion_classifier.cli import main
-from emotion_classifier.datasets import open_corpus
+from emotion_classifier.datasets import bio_files_for, open_corpus
 from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
@@ -26,9 +27,13 @@ from emotion_classifier.features.encoder_stage import run_encoder_stage
 from emotion_classifier.features.speech_ssl import SPEECH_SSL
 from emotion_classifier.features.stage import StageContext
 from emotion_classifier.features.tiny_encoders import tiny_speech_encoder, tiny_text_encoder
+from emotion_classifier.fusion.prediction_choice import save_fusion_weights
+from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.model_inputs import Recording, read_inputs
 from emotion_classifier.predict import EmotionClassifier
 from emotion_classifier.run_config import PipelineConfig
+from emotion_classifier.training.estimators import modality_inputs
+from emotion_classifier.training.train import evaluate_run
 
 PAIR = ("speech_ssl", "text_plm")
 
@@ -169,3 +174,63 @@ def test_a_hub_id_that_cannot_be_downloaded_names_it_and_the_folder_way(monkeypa
         resolve_encoder("nobody-here/no-such-encoder")
     message = str(caught.value)
     assert "'nobody-here/no-such-encoder'" in message and "--local-dir" in message and "\n" not in message
+
+
+ENCODER_PARTS = ("text_plm", "speech_ssl", "bio")
+
+
+@pytest.fixture(scope="module")
+def encoder_early_fusion(encoder_run, tmp_path_factory):
+    """The early-fusion network over both encoders and bio (``train.early_fusion_parts``), trained by
+    `emotion train` on the prepared artifacts (2 folds, 1 epoch), alone in a models folder whose
+    fusion.json chooses it."""
+    config, _, _ = encoder_run
+    root = tmp_path_factory.mktemp("encoder_fusion")
+    parts = "[" + ", ".join(f'"{p}"' for p in ENCODER_PARTS) + "]"
+    code = main(["train", "--artifacts", str(config.artifacts_dir), "--modality", "early_fusion", "--run", "ef",
+                 "--runs-dir", str(root / "runs"), "--models", str(root / "models"), "--folds", "2", "--epochs", "1",
+                 "--quiet", "--set", f"train.early_fusion_parts={parts}", "--set", "train.hidden_units=[16]"])
+    assert code == 0
+    save_fusion_weights(root / "models", {}, method="early_fusion", late_method="soft_vote")
+    return root
+
+
+def test_early_fusion_over_the_encoders_trains_and_predicts_a_recording(encoder_run, encoder_early_fusion, capsys):
+    config, _, _ = encoder_run
+    root = encoder_early_fusion
+    oof = pd.read_csv(root / "runs" / "ef" / "early_fusion" / "oof_predictions.csv")
+    assert oof["fold"].nunique() == 2 and len(oof) > 0
+    assert evaluate_run(root / "runs" / "ef" / "early_fusion")["matches_stored"]  # fold models reload their parts
+    sidecar = json.loads((root / "models" / "early_fusion.json").read_text())
+    assert sidecar["config"]["early_fusion_parts"] == list(ENCODER_PARTS)
+    assert set(sidecar["encoder"]["parts"]) == set(ENCODER_PARTS)  # every part had training rows
+    classifier = EmotionClassifier.load(root / "models")
+    assert classifier.method == "early_fusion" and classifier.early_fusion.parts == ENCODER_PARTS
+    assert set(classifier.specs["early_fusion"]) == set(ENCODER_PARTS) and not classifier.models
+
+    artifacts = load_artifacts(config.artifacts_dir)
+    inputs = modality_inputs(artifacts, "early_fusion", classifier.early_fusion.config)
+    complete = np.column_stack([p.available for p in inputs.x.parts.values()]).all(axis=1)
+    i = int(np.flatnonzero(complete)[0])
+    row = artifacts.table.iloc[i]
+    bio = bio_files_for(row, artifacts.manifest["root"])
+    files = {"wav": row["wav_path"], "txt": row["txt_path"], "eda": str(bio["EDA"]), "temp": str(bio["TEMP"])}
+    result = classifier.predict(**files)
+    assert result["method"] == "early_fusion" and set(result["modalities"]) == set(ENCODER_PARTS)
+    expected = classifier.early_fusion.predict(inputs, [i]).proba[0]  # the artifact row, as cross-validation saw it
+    got = np.array([result["probabilities"][e] for e in EMOTIONS])
+    np.testing.assert_allclose(got, expected, atol=1e-2)  # float16 vectors recomputed from the files
+    assert classifier.predict(txt=files["txt"])["modalities"] == ["text_plm"]  # the others: presence flag 0
+
+    assert main(["predict", "--models", str(root / "models"), *[f"--{k}={v}" for k, v in files.items()]]) == 0
+    assert "fusion: early_fusion" in capsys.readouterr().out
+
+
+def test_a_bad_early_fusion_parts_setting_is_refused_in_one_line(encoder_run, tmp_path, capsys):
+    config, _, _ = encoder_run
+    for parts, says in (('["text_plm"]', "at least two distinct"), ('["text_plm", "wav2vec"]', "'wav2vec' is not a")):
+        code = main(["train", "--artifacts", str(config.artifacts_dir), "--modality", "early_fusion",
+                     "--runs-dir", str(tmp_path / "runs"), "--set", f"train.early_fusion_parts={parts}"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and "early_fusion_parts" in err and says in err
+    assert not (tmp_path / "runs").exists()

@@ -146,3 +146,21 @@ def test_a_name_cannot_be_registered_twice_and_unknown_names_list_the_known_ones
     with registry.registered(Modality("other_toy", ToyModel)):
         assert registry.modality_names()[-1] == "other_toy"
     assert "other_toy" not in registry.modality_names()
+
+
+def test_early_fusion_reads_the_parts_its_training_settings_choose(capsys):
+    from emotion_classifier.pipeline import model_names, note_skipped_joint
+    from emotion_classifier.training.estimators import TrainConfig
+
+    assert registry.joint_parts("early_fusion") == ("text", "speech", "bio") == TrainConfig().early_fusion_parts
+    pair = TrainConfig(early_fusion_parts=["text_plm", "bio"])
+    assert registry.joint_parts("early_fusion", pair) == ("text_plm", "bio")
+    assert model_names(PipelineConfig()) == ["text", "speech", "bio", "early_fusion"]  # the default, unchanged
+    encoders = ("text_plm", "speech_ssl", "bio")
+    chosen = PipelineConfig(modalities=encoders, train_settings={"early_fusion_parts": list(encoders)})
+    assert model_names(chosen) == [*encoders, "early_fusion"]
+    default_parts = PipelineConfig(modalities=encoders)
+    assert "early_fusion" not in model_names(default_parts)
+    note_skipped_joint(default_parts)
+    out = capsys.readouterr().out
+    assert "early_fusion not trained: its parts text, speech are not among" in out and "train.early_fusion_parts" in out

@@ -30,7 +30,8 @@ from emotion_classifier.settings import (
 
 CHOICES = {"view": "listener", "ties": "vote", "tokenizer": "kiwi", "stopwords": "builtin", "balance": "smote",
            "text_encoder": "lstm", "speech_model": "pooled", "sample_corpus": "kemdy20",
-           "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past"}
+           "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past",
+           "early_fusion_parts": ("text_plm", "speech_ssl", "bio")}
 
 
 def other_value(name: str, hint, default):
@@ -162,6 +163,11 @@ def test_every_train_and_prepare_field_is_reachable_on_their_own_commands(captur
     ("[train]\nhidden_units = [64, \"x\"]\n", "train.hidden_units: expected an integer"),
     ("[run]\nearly_fusion = 1\n", "run.early_fusion: expected true or false"),
     ("[train]\nbalance = \"smotey\"\n", "train: balance must be one of"),
+    ("[train]\nearly_fusion_parts = [\"text_plm\", \"wav\"]\n",
+     "train: early_fusion_parts: 'wav' is not a registered single modality"),
+    ("[train]\nearly_fusion_parts = [\"bio\"]\n", "early_fusion_parts: a joint network needs at least two"),
+    ("[train]\nearly_fusion_parts = [\"text\", \"early_fusion\"]\n",
+     "'early_fusion' is not a registered single modality"),
     ("[train]\nseed = 1\n[run]\nseed = 2\n", "train.seed and run.seed are one setting"),
     ("[train\nunits = 3\n", "not a TOML file"),
 ])
@@ -180,7 +186,9 @@ def test_bad_set_options_are_refused_naming_the_key(captured, capsys):
                       (train_argv("--set", "run.seed=3"), "--set: run: not a section of settings here"),
                       (["prepare", "--set", "prepare.jobs=0"], "--set: prepare: jobs must be a non-zero integer"),
                       (["prepare", "--set", "prepare.bio_normalisation=future"],
-                       "--set: prepare: bio_normalisation must be one of")):
+                       "--set: prepare: bio_normalisation must be one of"),
+                      (["run", "--set", 'train.early_fusion_parts=["text", "text"]'],
+                       "--set: train: early_fusion_parts: a joint network needs at least two distinct")):
         assert main(argv) == 2, argv
         assert key in capsys.readouterr().err
     assert not captured

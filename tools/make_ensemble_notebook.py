@@ -1,4 +1,8 @@
-"""Write Ensemble_emotion.ipynb: late fusion of the three modality runs, thin like the modality notebooks.
+"""Write Ensemble_emotion.ipynb: late fusion of the modality runs, thin like the modality notebooks.
+
+The modalities are the settings' ``run.modalities`` (``EMOTION_CONFIG``; by default the registry's
+default ones: text, speech, bio), so a settings file choosing the pretrained-encoder modalities
+(``speech_ssl``, ``text_plm``) gets them trained, fused and compared here.
 
 It shares their paths cell (the same environment variables and sample defaults, see
 ``make_notebooks.py``), so the runs a modality notebook trained are reused instead of retrained.
@@ -26,7 +30,10 @@ from emotion_classifier.training.runs import RunPaths
 from emotion_classifier.training.train import train_modality
 
 RUN_ROOT = RUNS / RUN_NAME
-run_dirs = {modality: RUN_ROOT / modality for modality in ("text", "speech", "bio")}
+# run.modalities of the settings file EMOTION_CONFIG names (default: text, speech, bio); speech_ssl and
+# text_plm read the encoders [prepare] speech_encoders / text_encoders prepared
+run_dirs = {modality: RUN_ROOT / modality for modality in SETTINGS.run.modalities}
+print("modalities:", ", ".join(run_dirs))
 config = dataclasses.replace(SETTINGS.train, epochs=EPOCHS)
 for modality, run_dir in run_dirs.items():
     if RunPaths(run_dir).metrics.exists():
@@ -84,11 +91,13 @@ else:
 
 
 def build_notebook() -> nbformat.NotebookNode:
-    """Paths, the three modality runs (trained when absent), late fusion, comparison, figures, predict."""
+    """Paths, the settings' modality runs (trained when absent), late fusion, comparison, figures, predict."""
     cells = [
         new_markdown_cell(
             "# Ensemble emotion\n\n"
-            "Combines the text, speech and bio models by late fusion (soft vote, weighted vote, stacking). "
+            "Combines the modality models by late fusion (soft vote, weighted vote, stacking): those the "
+            "settings' `run.modalities` name (text, speech and bio by default; `speech_ssl` and `text_plm` "
+            "for the frozen pretrained encoders, see the README's \"Pretrained encoders\"). "
             "Fusion weights and stackers are fitted on each fold's validation sessions only, then scored on "
             "the same session-wise test folds as the single modalities. Run the cells top to bottom.\n\n"
             "> The default sample corpus is **synthetic**: its scores only show that the pipeline works."
@@ -97,7 +106,7 @@ def build_notebook() -> nbformat.NotebookNode:
         new_code_cell(COLAB_CELL),
         new_code_cell(PATHS_CELL),
         new_markdown_cell(
-            "## The three modality runs\n\nReused when a modality notebook (or `emotion run`) already "
+            "## The modality runs\n\nReused when a modality notebook (or `emotion run`) already "
             "wrote them under `RUNS/RUN_NAME`; trained here otherwise."
         ),
         new_code_cell(TRAIN_CELL),

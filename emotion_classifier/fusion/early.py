@@ -1,13 +1,16 @@
-"""Early fusion: one network over text, speech and bio together, trained and scored like a modality.
+"""Early fusion: one network over several modalities together, trained and scored like a modality.
 
 `EarlyFusionModel` has exactly the interface of the per-modality estimators (``fit`` on a fold's
 training rows with every encoder fitted there, ``predict``, ``save``/``load``, ``history_``), so
 ``train_modality(..., modality="early_fusion")`` scores it on the same session folds and fusion and
 the report read its ``oof_predictions.csv`` like any other run.
 
-Each part (modality) keeps the encoder and network trunk its own estimator would use, chosen by the
-same `TrainConfig` settings (``text_encoder``, ``speech_model``), so early fusion differs from the
-single modalities only in being trained jointly. A row lacking a part gets zeros and a 0 presence
+The parts are ``TrainConfig.early_fusion_parts`` (default text, speech and bio; e.g. ``text_plm``,
+``speech_ssl`` and ``bio`` for the frozen pretrained encoders), recorded in the model's sidecar with
+the rest of its settings, so prediction reads the parts it was trained on. Each part (modality) keeps
+the encoder and network trunk its own estimator would use, chosen by the same `TrainConfig` settings
+(``text_encoder``, ``speech_model``, ``encoders``), so early fusion differs from the single modalities
+only in being trained jointly. A row lacking a part gets zeros and a 0 presence
 flag, never dropped. With ``context_window`` k > 0 the text and speech of the k preceding segments of
 the same dialogue (ordered by ``start``, then ``numb``) are encoded too, as MATE's sliding window did;
 the window never looks ahead, nor into another dialogue.
@@ -27,18 +30,18 @@ from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
 from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
-from emotion_classifier.training.encoders import encoder_from_dict
 from emotion_classifier.training.estimators import (
     ModalityInputs,
     ModalityModel,
     TrainConfig,
+    estimator_class,
     label_ids,
     make_model,
     modality_inputs,
 )
 
 EARLY_FUSION = "early_fusion"
-"""This network's name in the registry (``registry.py`` declares its parts: text, speech, bio)."""
+"""This network's name in the registry (``registry.py`` declares its default parts: text, speech, bio)."""
 DIALOGUE_KEYS: tuple[str, ...] = ("dialogue", "view")
 ORDER_KEYS: tuple[str, ...] = ("start", "numb")
 
@@ -62,15 +65,16 @@ class MultimodalRows:
         return len(next(iter(self.parts.values())).table)
 
 
-def parts_of(name: str = EARLY_FUSION) -> tuple[str, ...]:
-    """The single modalities a registered joint network reads, each with its own encoder and trunk."""
-    return registry.modality(name).parts
+def parts_of(name: str = EARLY_FUSION, config: TrainConfig | None = None) -> tuple[str, ...]:
+    """The single modalities a registered joint network reads with ``config`` (None: its default parts),
+    each with its own encoder and trunk."""
+    return registry.joint_parts(name, config)
 
 
-def early_fusion_inputs(artifacts, name: str = EARLY_FUSION) -> ModalityInputs:
+def early_fusion_inputs(artifacts, name: str = EARLY_FUSION, config: TrainConfig | None = None) -> ModalityInputs:
     """All parts of a loaded artifacts folder as one `ModalityInputs`; a row is available when it
     has at least one part (labels and ratings are the table's, shared by every part)."""
-    parts = {part: modality_inputs(artifacts, part) for part in parts_of(name)}
+    parts = {part: modality_inputs(artifacts, part, config) for part in parts_of(name, config)}
     first = next(iter(parts.values()))
     return ModalityInputs(
         table=first.table,
@@ -179,7 +183,8 @@ class FusionEncoder:
 
     @classmethod
     def from_dict(cls, data: dict) -> FusionEncoder:
-        encoders = {part: encoder_from_dict(d) for part, d in data["parts"].items()}
+        """Each part's encoder rebuilt by its own estimator (a pretrained-encoder part's is its own kind)."""
+        encoders = {part: estimator_class(part)._encoder_from_dict(d) for part, d in data["parts"].items()}
         encoder = cls(encoders, data["context_window"], data["context_parts"])
         encoder.row_shapes_ = {part: tuple(shape) for part, shape in data["row_shapes"].items()}
         encoder.dtypes_ = dict(data["dtypes"])
@@ -187,7 +192,7 @@ class FusionEncoder:
 
 
 class EarlyFusionModel(ModalityModel):
-    """Joint text + speech (+ bio) network with MATE's multitask heads and optional dialogue context.
+    """Joint network over ``config.early_fusion_parts`` with MATE's multitask heads and optional dialogue context.
 
     ``config.context_window`` (default 0) is the number of preceding segments read. Balancing modes
     are those that work on rows (``class_weight``, ``oversample``, ``cb_loss``, ``none``).
@@ -197,20 +202,37 @@ class EarlyFusionModel(ModalityModel):
 
     def __init__(self, config: TrainConfig | None = None):
         super().__init__(config)
-        self._part_models = {part: make_model(part, self.config) for part in parts_of(self.modality)}
+        self._part_models = {part: make_model(part, self.config) for part in self.parts}
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The single modalities this network reads, as its settings choose them."""
+        return parts_of(self.modality, self.config)
 
     @classmethod
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
+        """The registered default parts' rows (`inputs_of` reads the parts the settings choose)."""
         return early_fusion_inputs(artifacts, cls.modality)
+
+    def inputs_of(self, artifacts) -> ModalityInputs:
+        return early_fusion_inputs(artifacts, self.modality, self.config)
 
     def input_specs(self, preprocessing: PrepareConfig) -> dict[str, InputSpec]:
         """Each part's spec as its own estimator makes it; feature names are ``part:name`` here, as
         `early_fusion_inputs` writes them."""
         return {
-            part: self._part_models[part].input_spec(
+            part: self._part(part).input_spec(
                 preprocessing, [n.removeprefix(f"{part}:") for n in self.feature_names_ if n.startswith(f"{part}:")])
             for part in self.encoder_.encoders
         }
+
+    def _part(self, part: str) -> ModalityModel:
+        """The part's own estimator, holding the part's fitted encoder once this network has one: its
+        network builder and its prediction spec read it (a text vocabulary, a pretrained encoder's id)."""
+        model, fitted = self._part_models[part], getattr(self, "encoder_", None)
+        if fitted is not None and part in fitted.encoders:
+            model.encoder_ = fitted.encoders[part]
+        return model
 
     @property
     def context_window(self) -> int:
@@ -228,7 +250,7 @@ class EarlyFusionModel(ModalityModel):
         parts_of = {int(i): {} for i in needed}
         for part, part_inputs in inputs.x.parts.items():
             have = needed[part_inputs.available[needed]]
-            raw = self._part_models[part]._raw(part_inputs, have)
+            raw = self._part(part)._raw(part_inputs, have)
             for i, value in zip(have, raw, strict=True):
                 parts_of[int(i)][part] = value
         return [
@@ -239,10 +261,8 @@ class EarlyFusionModel(ModalityModel):
     def _build_network(self, input_shape: tuple[int, ...] = ()) -> keras.Model:
         cfg, encoder = self.config, self.encoder_
         trunks = {}
-        for part, part_encoder in encoder.encoders.items():
-            single = self._part_models[part]
-            single.encoder_ = part_encoder  # the text builder reads the vocabulary size from it
-            trunks[part] = modality_trunk(single._build_network(encoder.row_shapes_[part]), f"{part}_trunk")
+        for part in encoder.encoders:
+            trunks[part] = modality_trunk(self._part(part)._build_network(encoder.row_shapes_[part]), f"{part}_trunk")
         return build_early_fusion(
             trunks, encoder.row_shapes_, encoder.context_window, encoder.context_parts, cfg.units,
             cfg.hidden_units, cfg.dropout, cfg.regression_heads,

@@ -86,7 +86,8 @@ def save_fusion_weights(folder: str | Path, weights: Mapping[str, float], method
 
 
 def fold_mean_weights(method_dir: str | Path) -> dict[str, float]:
-    """The fold mean of a vote's modality weights (``runs/NAME/fusion/weighted_vote/weights.json``).
+    """The fold mean of a vote's modality weights (``runs/NAME/fusion/METHOD/weights.json`` of a method
+    registered with ``learnt_weights``, e.g. ``weighted_vote``).
 
     Each fold chose its weights on its own validation sessions; for new recordings no fold is
     privileged, so their mean is what `save_fusion_weights` should keep.
@@ -138,7 +139,8 @@ def choose_prediction_fusion(run_root: str | Path, modalities: Sequence[str], ea
         return None
     late_scores = {method: scores[method] for method in late_methods() if method in scores}
     late = max(late_scores, key=late_scores.get) if late_scores else "soft_vote"
-    weights = fold_mean_weights(folders[late]) if late == "weighted_vote" else equal_weights(modalities)
+    learnt = registry.fusion_method(late).learnt_weights
+    weights = fold_mean_weights(folders[late]) if learnt else equal_weights(modalities)
     best = max(scores, key=scores.get)
     return {"weights": weights, "method": best, "late_method": late, "metric": SELECTION_METRIC,
             "selection": "validation", "scores": scores, "reason": _reason(best, scores, validation_note(root)),

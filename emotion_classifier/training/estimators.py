@@ -95,6 +95,10 @@ class TrainConfig:
     max_frames: int = 500
     length_percentile: float = 95.0
     context_window: int = 0
+    early_fusion_parts: tuple[str, ...] = registry.EARLY_FUSION_PARTS
+    """The single modalities the early-fusion network reads, each with its own encoder and trunk (e.g.
+    ``["text_plm", "speech_ssl", "bio"]``); at least two registered single modalities. Saved in the
+    model's sidecar, so prediction reads the parts the network was trained on."""
     encoders: tuple[str, ...] = ()
     """Which prepared pretrained encoder each encoder model reads (ids as prepared; each model takes the
     one its stage holds); empty: the only one prepared (training/pretrained.py)."""
@@ -106,6 +110,8 @@ class TrainConfig:
     def __post_init__(self):
         self.hidden_units = tuple(int(u) for u in self.hidden_units)
         self.encoders = (self.encoders,) if isinstance(self.encoders, str) else tuple(self.encoders)
+        self.early_fusion_parts = tuple(self.early_fusion_parts)
+        registry.check_parts(self.early_fusion_parts, "early_fusion_parts")
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -120,6 +126,7 @@ class TrainConfig:
         data = dataclasses.asdict(self)
         data["hidden_units"] = list(self.hidden_units)
         data["encoders"] = list(self.encoders)
+        data["early_fusion_parts"] = list(self.early_fusion_parts)
         return data
 
     @classmethod
@@ -214,9 +221,10 @@ def estimator_class(modality: str) -> type[ModalityModel]:
     return registry.resolve(registry.modality(modality).estimator)
 
 
-def modality_inputs(artifacts, modality: str) -> ModalityInputs:
-    """The `ModalityInputs` of one registered modality (or joint network) from a loaded artifacts folder."""
-    return estimator_class(modality).artifact_inputs(artifacts)
+def modality_inputs(artifacts, modality: str, config: TrainConfig | None = None) -> ModalityInputs:
+    """The `ModalityInputs` of one registered modality (or joint network) from a loaded artifacts folder;
+    ``config`` decides what a joint network reads (its ``early_fusion_parts``; None: the defaults)."""
+    return make_model(modality, config).inputs_of(artifacts)
 
 
 @dataclass
@@ -286,6 +294,11 @@ class ModalityModel:
     def artifact_inputs(cls, artifacts) -> ModalityInputs:
         """This modality's rows of a loaded artifacts folder (`inputs_from_artifacts` does the shared part)."""
         raise NotImplementedError
+
+    def inputs_of(self, artifacts) -> ModalityInputs:
+        """The rows this model, with its settings, reads from a loaded artifacts folder (a joint network's
+        settings choose its parts; a single modality's rows are `artifact_inputs`)."""
+        return self.artifact_inputs(artifacts)
 
     def input_spec(self, preprocessing: PrepareConfig, feature_names: Sequence[str]) -> InputSpec:
         """How prediction reads this modality from a new recording, as ``preprocessing`` (the artifacts'

@@ -178,14 +178,16 @@ def _listed_folds(table: pd.DataFrame, folds_file: str | Path, *, n_folds: int |
 
 def planned_folds(artifacts: Artifacts, modality: str, *, n_folds: int | None,
                   test_sessions: Sequence[int] | None, split: str, seed: int,
-                  folds_file: str | Path | None = None, dedup_text: bool = False) -> tuple:
-    """One modality's inputs, its trainable rows, the skipped rows by reason and its folds.
+                  folds_file: str | Path | None = None, dedup_text: bool = False,
+                  config: TrainConfig | None = None) -> tuple:
+    """One modality's inputs (``config``: the settings that choose a joint network's parts), its trainable
+    rows, the skipped rows by reason and its folds.
 
     Every modality plans its folds through this one function, so they share sessions per fold;
     re-scoring (`evaluate_run`) reads the run's ``folds.json`` instead of planning again.
     With ``dedup_text``, ``skipped`` also counts the rows left out of training (`dedup_skipped`).
     """
-    inputs = modality_inputs(artifacts, modality)
+    inputs = modality_inputs(artifacts, modality, config)
     eligible, skipped = trainable_rows(inputs, modality)
     folds = plan_folds(inputs.table, eligible, n_folds=n_folds, test_sessions=test_sessions, split=split,
                        seed=seed, source=Path(artifacts.folder) / "segments.csv", folds_file=folds_file,
@@ -341,7 +343,7 @@ def train_modality(
     artifacts = load_artifacts(artifacts_dir)
     inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
                                                      test_sessions=test_sessions, split=split, seed=config.seed,
-                                                     folds_file=folds_file, dedup_text=dedup_text)
+                                                     folds_file=folds_file, dedup_text=dedup_text, config=config)
     record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
                         test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file,
                         dedup_text=dedup_text)
@@ -412,7 +414,7 @@ def evaluate_run(run_dir: str | Path, *, artifacts_dir: str | Path | None = None
         raise InputError("these artifacts differ from the ones the run was trained on",
                          artifacts_dir / "manifest.json")
     modality = record["modality"]
-    inputs = modality_inputs(artifacts, modality)
+    inputs = modality_inputs(artifacts, modality, TrainConfig.from_dict(record.get("train_config") or {}))
     eligible, _ = trainable_rows(inputs, modality)
     folds = recorded_folds(runs.read_run_json(paths.folds, list), inputs.table, eligible, paths.folds)
     blocks = []

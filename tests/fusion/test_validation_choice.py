@@ -1,6 +1,7 @@
 """Every choice of a run (what `emotion predict` applies, the report's best row) is made on validation
 sessions: relabelling the test rows cannot move it, relabelling the validation rows can."""
 
+import dataclasses
 import json
 import shutil
 
@@ -8,9 +9,15 @@ import pandas as pd
 import pytest
 from fake_runs import fake_segments, poison_labels, predict, split_rows, write_fake_runs, write_modality_run
 
+from emotion_classifier import registry
 from emotion_classifier.fusion.early import EARLY_FUSION
 from emotion_classifier.fusion.late import fuse_runs
-from emotion_classifier.fusion.prediction_choice import choose_prediction_fusion, save_fusion_weights
+from emotion_classifier.fusion.prediction_choice import (
+    choose_prediction_fusion,
+    equal_weights,
+    fold_mean_weights,
+    save_fusion_weights,
+)
 from emotion_classifier.reporting.report import BEST_MARK, SECTIONS, VALIDATION_COLUMN, write_report
 
 MODALITIES = ("text", "speech", "bio")
@@ -76,3 +83,14 @@ def test_poisoned_validation_labels_can_change_the_choice(clean, tmp_path):
     assert not poisoned[3].equals(validation)
     # with these seeds the choice and the mark both move (fake runs are deterministic)
     assert poisoned[0]["method"] != choice["method"] and poisoned[2] != marked
+
+
+def test_prediction_applies_learnt_weights_only_for_a_method_registered_with_them(tmp_path, monkeypatch):
+    root = tmp_path / "run"
+    fuse_runs(write_fake_runs(root), root / "fusion", methods=("weighted_vote",))
+    learnt = choose_prediction_fusion(root, MODALITIES, early_fusion=False)
+    fold_mean = fold_mean_weights(root / "fusion" / "weighted_vote")
+    assert learnt["late_method"] == "weighted_vote" and learnt["weights"] == fold_mean != equal_weights(MODALITIES)
+    entry = registry.fusion_method("weighted_vote")
+    monkeypatch.setitem(registry._FUSION_METHODS, "weighted_vote", dataclasses.replace(entry, learnt_weights=False))
+    assert choose_prediction_fusion(root, MODALITIES, early_fusion=False)["weights"] == equal_weights(MODALITIES)

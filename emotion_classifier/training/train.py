@@ -288,12 +288,42 @@ class FoldJob:
     fold: Fold
 
 
-def train_fold_job(job: FoldJob) -> tuple[FoldJob, pd.DataFrame, pd.DataFrame]:
-    """Run on a cluster worker: train ``job``'s fold through the serial code path (`_fold_outputs`, the
-    same seed), writing its model and history into the run folder; its prediction rows go back to the
-    caller, which alone writes the predictions files (`run_fold_jobs`), so parallel folds never race."""
+FOLD_PROCESS = "emotion_classifier.training.fold_process"
+"""The module a cluster worker runs each fold in, as a fresh process (`train_fold_job`)."""
+
+
+def fold_job_outputs(job: FoldJob) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train ``job``'s fold through the serial code path (`_fold_outputs`, the same seed): its model and
+    history go into the run folder, its validation and test prediction rows are returned."""
     inputs = modality_inputs(load_artifacts(job.artifacts_dir), job.modality)
-    return (job, *_fold_outputs(inputs, job.modality, job.config, job.fold, runs.RunPaths(job.run_dir)))
+    return _fold_outputs(inputs, job.modality, job.config, job.fold, runs.RunPaths(job.run_dir))
+
+
+def train_fold_job(job: FoldJob) -> tuple[FoldJob, pd.DataFrame, pd.DataFrame]:
+    """Run on a cluster worker: `fold_job_outputs` in a fresh process, whose rows go back to the caller,
+    which alone writes the predictions files (`run_fold_jobs`), so parallel folds never race.
+
+    A fresh process because a Dask worker's own threads draw from Python's global random generator at
+    any moment, and Keras takes its layers' default seeds from it: trained in the worker itself, a fold
+    gave other numbers than the serial run now and then. It also frees each fold's memory (GPU memory
+    included, which TensorFlow never hands back) when the fold ends; it costs one TensorFlow import.
+    """
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="emotion-fold-") as folder:
+        given, result = Path(folder) / "job.pkl", Path(folder) / "result.pkl"
+        given.write_bytes(pickle.dumps(job))
+        status = subprocess.run([sys.executable, "-m", FOLD_PROCESS, str(given), str(result)], check=False)
+        if not result.is_file():
+            raise RuntimeError(f"the process training fold {job.fold.index} of {job.run_dir} ended with status "
+                               f"{status.returncode} and no result")
+        outcome, value = pickle.loads(result.read_bytes())
+    if outcome == "error":
+        raise value
+    return (job, *value)
 
 
 def _store_fold_job(result: tuple[FoldJob, pd.DataFrame, pd.DataFrame]) -> None:

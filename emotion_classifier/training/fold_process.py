@@ -1,0 +1,40 @@
+"""``python -m emotion_classifier.training.fold_process JOB RESULT``: one cluster fold in its own process.
+
+A cluster worker starts it for each fold (`train.train_fold_job`): it reads the pickled `train.FoldJob`,
+trains the fold exactly as the serial run does, and pickles ``("ok", (val_rows, test_rows))`` or
+``("error", exception)`` to RESULT (written whole or not at all). It ends with its worker: a lost worker's
+fold is then trained again elsewhere, never twice at once here.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from emotion_classifier.features.runner import watch_parent
+from emotion_classifier.files import atomic_open
+from emotion_classifier.training.train import fold_job_outputs
+
+
+def main(argv: Sequence[str]) -> int:
+    """Train the fold of the job file ``argv[0]``, its outcome pickled to ``argv[1]``; 0 when trained."""
+    watch_parent(os.getppid())
+    given, result = map(Path, argv)
+    try:
+        outcome = ("ok", fold_job_outputs(pickle.loads(given.read_bytes())))
+    except Exception as exc:  # noqa: BLE001 - handed to the worker, which raises it in the caller
+        outcome = ("error", exc)
+    try:
+        data = pickle.dumps(outcome)
+    except Exception as exc:  # noqa: BLE001 - an exception that does not pickle: its text does
+        data = pickle.dumps(("error", RuntimeError(f"{type(outcome[1]).__name__}: {outcome[1]} ({exc})")))
+    with atomic_open(result, "wb") as handle:
+        handle.write(data)
+    return 0 if outcome[0] == "ok" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

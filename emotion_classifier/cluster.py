@@ -91,6 +91,24 @@ def open_cluster(address: str | None, n_workers: int | None = None) -> Iterator[
             local.close()
 
 
+def run_in_process(module: str, payload: bytes) -> bytes:
+    """Run on a worker: ``python -m module JOB RESULT`` in a fresh process, JOB holding ``payload``;
+    returns what it wrote to RESULT. The worker itself imports nothing of the job (a light process), and
+    the job gets a process of its own (no thread of the worker's shares its global state)."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="emotion-job-") as folder:
+        given, result = Path(folder) / "job", Path(folder) / "result"
+        given.write_bytes(payload)
+        status = subprocess.run([sys.executable, "-m", module, str(given), str(result)], check=False)
+        if not result.is_file():
+            raise RuntimeError(f"python -m {module} ended with status {status.returncode} and no result")
+        return result.read_bytes()
+
+
 def run_jobs(client: Any, job: Callable[[Any], Any], items: Sequence[Any], on_result: Callable[[Any], None],
              *, desc: str = "", progress: bool = True) -> None:
     """``job(item)`` for every item on the cluster, ``on_result`` called here on each result as it arrives.

@@ -1,9 +1,9 @@
 """``python -m emotion_classifier.training.fold_process JOB RESULT``: one cluster fold in its own process.
 
-A cluster worker starts it for each fold (`train.train_fold_job`): it reads the pickled `train.FoldJob`,
-trains the fold exactly as the serial run does, and pickles ``("ok", (val_rows, test_rows))`` or
-``("error", exception)`` to RESULT (written whole or not at all). It ends with its worker: a lost worker's
-fold is then trained again elsewhere, never twice at once here.
+A cluster worker starts it for each fold (`train.run_fold_jobs`, `cluster.run_in_process`): it reads the
+pickled `train.FoldJob`, trains the fold exactly as the serial run does, and pickles
+``("ok", (run_dir, val_rows, test_rows))`` or ``("error", exception)`` to RESULT (written whole or not at
+all). It ends with its worker: a lost worker's fold is then trained again elsewhere, never twice at once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ def main(argv: Sequence[str]) -> int:
     watch_parent(os.getppid())
     given, result = map(Path, argv)
     try:
-        outcome = ("ok", fold_job_outputs(pickle.loads(given.read_bytes())))
+        job = pickle.loads(given.read_bytes())
+        outcome = ("ok", (job.run_dir, *fold_job_outputs(job)))
     except Exception as exc:  # noqa: BLE001 - handed to the worker, which raises it in the caller
         outcome = ("error", exc)
     try:

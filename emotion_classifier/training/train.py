@@ -10,6 +10,8 @@ sessions in the same folds and fusion can join their out-of-fold predictions.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from emotion_classifier import registry
-from emotion_classifier.cluster import active_client, run_jobs
+from emotion_classifier.cluster import active_client, run_in_process, run_jobs
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import Artifacts, load_artifacts
 from emotion_classifier.files import write_json
@@ -289,7 +291,7 @@ class FoldJob:
 
 
 FOLD_PROCESS = "emotion_classifier.training.fold_process"
-"""The module a cluster worker runs each fold in, as a fresh process (`train_fold_job`)."""
+"""The module a cluster worker runs each fold in, as a fresh process (`run_fold_jobs`)."""
 
 
 def fold_job_outputs(job: FoldJob) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -299,48 +301,33 @@ def fold_job_outputs(job: FoldJob) -> tuple[pd.DataFrame, pd.DataFrame]:
     return _fold_outputs(inputs, job.modality, job.config, job.fold, runs.RunPaths(job.run_dir))
 
 
-def train_fold_job(job: FoldJob) -> tuple[FoldJob, pd.DataFrame, pd.DataFrame]:
-    """Run on a cluster worker: `fold_job_outputs` in a fresh process, whose rows go back to the caller,
-    which alone writes the predictions files (`run_fold_jobs`), so parallel folds never race.
-
-    A fresh process because a Dask worker's own threads draw from Python's global random generator at
-    any moment, and Keras takes its layers' default seeds from it: trained in the worker itself, a fold
-    gave other numbers than the serial run now and then. It also frees each fold's memory (GPU memory
-    included, which TensorFlow never hands back) when the fold ends; it costs one TensorFlow import.
-    """
-    import pickle
-    import subprocess
-    import sys
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="emotion-fold-") as folder:
-        given, result = Path(folder) / "job.pkl", Path(folder) / "result.pkl"
-        given.write_bytes(pickle.dumps(job))
-        status = subprocess.run([sys.executable, "-m", FOLD_PROCESS, str(given), str(result)], check=False)
-        if not result.is_file():
-            raise RuntimeError(f"the process training fold {job.fold.index} of {job.run_dir} ended with status "
-                               f"{status.returncode} and no result")
-        outcome, value = pickle.loads(result.read_bytes())
+def _store_fold_result(result: bytes) -> None:
+    """Store a fold `fold_process` trained (its pickled outcome), or raise the error it met."""
+    outcome, value = pickle.loads(result)
     if outcome == "error":
         raise value
-    return (job, *value)
-
-
-def _store_fold_job(result: tuple[FoldJob, pd.DataFrame, pd.DataFrame]) -> None:
-    job, val_rows, test_rows = result
-    _store_fold(runs.RunPaths(job.run_dir), val_rows, test_rows)
+    run_dir, val_rows, test_rows = value
+    _store_fold(runs.RunPaths(run_dir), val_rows, test_rows)
 
 
 def run_fold_jobs(jobs: Sequence[FoldJob], *, progress: bool = True) -> None:
     """Train ``jobs`` on the open cluster (`cluster.open_cluster`), storing each fold as it arrives.
 
-    A fold counts as finished once stored, exactly as in the serial run, so an interrupted cluster run
-    resumes with the folds not stored yet, on a cluster or without one.
+    Each fold runs in a fresh process on its worker (`cluster.run_in_process`, `fold_process`): a Dask
+    worker's own threads draw from Python's global random generator at any moment, and Keras takes its
+    layers' default seeds from it, so a fold trained in the worker itself gave other numbers than the
+    serial run now and then. The fresh process also frees the fold's memory (GPU memory included, which
+    TensorFlow never hands back) and keeps TensorFlow out of the worker; it costs one import per fold.
+    The prediction rows come back here, and only this process writes the predictions files, so parallel
+    folds never race. A fold counts as finished once stored, exactly as in the serial run, so an
+    interrupted cluster run resumes with the folds not stored yet, on a cluster or without one.
     """
     client = active_client()
     if client is None or not jobs:
         return
-    run_jobs(client, train_fold_job, jobs, _store_fold_job, desc="folds on the cluster", progress=progress)
+    payloads = [pickle.dumps(job) for job in jobs]
+    run_jobs(client, functools.partial(run_in_process, FOLD_PROCESS), payloads, _store_fold_result,
+             desc="folds on the cluster", progress=progress)
 
 
 def run_record(

@@ -22,6 +22,7 @@ from emotion_classifier.training import runs  # noqa: E402
 PREPARE = ["--quiet", "--set", "prepare.chunk_size=8"]  # several chunks per stage on 4 sessions
 RUN = ["--folds", "2", "--seeds", "2", "--epochs", "1", "--set", 'run.modalities=["bio"]', "--no-early-fusion",
        "--quiet"]  # fmt: skip
+SEED_DIRS = ("bio", "seeds/seed1/bio")
 
 
 @pytest.fixture(autouse=True)
@@ -70,20 +71,24 @@ def _finished_fold0(serial: Path, target: Path) -> None:
 
 
 def test_a_run_on_a_cluster_equals_the_serial_run_and_keeps_finished_folds(prepared, capsys):
-    """`emotion run --cluster local`, 2 seeds x 2 folds of bio, one fold finished before: it is not trained
-    again (its files untouched), the three others are, and every number equals the serial run's."""
+    """`emotion run --cluster local`, 2 seeds x 2 folds of bio, each seed's first fold finished before (as an
+    interrupted run leaves it): those are not trained again (their files untouched), the second folds of both
+    seeds train at once on the two workers, and every number equals the serial run's."""
     artifacts, runs_dir = str(prepared / "serial"), prepared / "runs"
     assert main(["run", "--artifacts", artifacts, "--runs-dir", str(runs_dir), "--run", "serial",
                  "--models", str(prepared / "m1"), *RUN]) == 0  # fmt: skip
-    resumed = runs_dir / "cluster" / "bio"
-    _finished_fold0(runs_dir / "serial" / "bio", resumed)
-    kept = {p: p.stat().st_mtime_ns for p in [resumed / "history_fold0.csv", *(resumed / "models").glob("fold0.*")]}
+    kept = {}
+    for seed_dir in SEED_DIRS:
+        resumed = runs_dir / "cluster" / seed_dir
+        _finished_fold0(runs_dir / "serial" / seed_dir, resumed)
+        kept.update({p: p.stat().st_mtime_ns for p in [resumed / "history_fold0.csv",
+                                                        *(resumed / "models").glob("fold0.*")]})
     capsys.readouterr()
     assert main(["run", "--artifacts", artifacts, "--runs-dir", str(runs_dir), "--run", "cluster",
                  "--models", str(prepared / "m2"), "--cluster", "local", *RUN]) == 0  # fmt: skip
-    assert "3 folds to train on the cluster" in capsys.readouterr().out
+    assert "2 folds to train on the cluster" in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in kept} == kept
-    for seed_dir in ("bio", "seeds/seed1/bio"):
+    for seed_dir in SEED_DIRS:
         for name in ("oof_predictions.csv", "val_predictions.csv", "metrics.json", "history_fold0.csv",
                      "history_fold1.csv"):
             serial, other = runs_dir / "serial" / seed_dir / name, runs_dir / "cluster" / seed_dir / name

@@ -30,7 +30,8 @@ from emotion_classifier.settings import (
 
 CHOICES = {"view": "listener", "ties": "vote", "tokenizer": "kiwi", "stopwords": "builtin", "balance": "smote",
            "text_encoder": "lstm", "speech_model": "pooled", "sample_corpus": "kemdy20",
-           "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past"}
+           "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past",
+           "cluster": "tcp://scheduler:8786"}
 
 
 def other_value(name: str, hint, default):

@@ -443,7 +443,9 @@ def unfinished_folds(artifacts_dir: str | Path, modality: str, config: TrainConf
                      folds: Sequence[Fold]) -> list[FoldJob]:
     """A `FoldJob` for each fold of the run not stored yet (a finished fold is never trained again)."""
     done = runs.completed_folds(paths)
-    return [FoldJob(Path(artifacts_dir), modality, config, paths.root, f) for f in folds if f.index not in done]
+    # Absolute: a worker of a tcp:// cluster does not start in this process's working directory.
+    artifacts, run_dir = Path(artifacts_dir).resolve(), paths.root.resolve()
+    return [FoldJob(artifacts, modality, config, run_dir, f) for f in folds if f.index not in done]
 
 
 def write_scores(paths: runs.RunPaths, oof: pd.DataFrame, modality: str, split: str, skipped: dict) -> dict:

@@ -140,3 +140,17 @@ def test_without_dask_the_error_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
     with pytest.raises(InputError, match=r"\[cluster\]"), cluster.open_cluster("local"):
         pass
+
+
+def test_a_fold_that_fails_on_a_worker_raises_its_error_here(tmp_path):
+    """What a worker's fold process hands back for a fold that fails: the caller raises the same error."""
+    import pickle
+
+    from emotion_classifier.training import fold_process, train
+    from emotion_classifier.training.estimators import TrainConfig
+
+    job = train.FoldJob(tmp_path / "no_artifacts", "bio", TrainConfig(), tmp_path / "run", fold=None)
+    (tmp_path / "job").write_bytes(pickle.dumps(job))
+    assert fold_process.main([str(tmp_path / "job"), str(tmp_path / "result")]) == 1
+    with pytest.raises(InputError, match="no_artifacts"):
+        train._store_fold_result((tmp_path / "result").read_bytes())

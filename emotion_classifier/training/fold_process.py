@@ -21,7 +21,6 @@ from emotion_classifier.training.train import fold_job_outputs
 
 def main(argv: Sequence[str]) -> int:
     """Train the fold of the job file ``argv[0]``, its outcome pickled to ``argv[1]``; 0 when trained."""
-    watch_parent(os.getppid())
     given, result = map(Path, argv)
     try:
         job = pickle.loads(given.read_bytes())
@@ -38,4 +37,5 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
+    watch_parent(os.getppid())
     sys.exit(main(sys.argv[1:]))

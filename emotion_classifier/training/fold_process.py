@@ -14,9 +14,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from emotion_classifier.features.runner import watch_parent
-from emotion_classifier.files import atomic_open
-from emotion_classifier.training.train import fold_job_outputs
+# Before TensorFlow loads: folds that share a GPU (several workers on one machine) each take the memory
+# they use, rather than the first one mapping all of it and the others failing.
+os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+
+from emotion_classifier.features.runner import watch_parent  # noqa: E402
+from emotion_classifier.files import atomic_open  # noqa: E402
+from emotion_classifier.training.train import fold_job_outputs  # noqa: E402
 
 
 def main(argv: Sequence[str]) -> int:

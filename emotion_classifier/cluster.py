@@ -58,10 +58,11 @@ def open_cluster(address: str | None, n_workers: int | None = None) -> Iterator[
     """Connect to (or start, for ``local``) the cluster for the block; None opens nothing (today's run).
 
     ``local``: a LocalCluster on the loopback address (nothing is reachable from outside), one process
-    per core with one thread each (a Keras fit seeds process-global state, so two fits must never share
-    a process), no memory limit (the nanny would otherwise kill a worker that trains a large speech
-    model, as a plain run would not) and no dashboard. A worker that dies is replaced, and the scheduler
-    hands its unfinished job to another worker (``distributed.scheduler.allowed-failures``, 3 by default).
+    per core with one thread each (every job is CPU-bound: prepare's chunk functions hold one BLAS
+    thread, and each fold runs as a process of its own, `run_in_process`), no memory limit (a plain run
+    has none either; the nanny would pause or kill workers near a share of the machine's memory) and no
+    dashboard. A worker that dies is replaced, and the scheduler hands its unfinished job to another
+    worker (``distributed.scheduler.allowed-failures``, 3 by default).
     """
     address = check_address(address)
     if address is None:

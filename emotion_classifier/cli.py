@@ -92,7 +92,7 @@ _FOLD_SETTINGS = {"folds": "run.n_folds", "test_sessions": "run.test_sessions", 
 _RUN_SETTINGS = {
     "data": "run.data", "artifacts": "run.artifacts", "runs_dir": "run.runs_dir", "run": "run.run_name",
     "models": "run.models_dir", "corpus": "run.sample_corpus", "sessions": "run.sample_sessions",
-    "no_early_fusion": "run.early_fusion", "seeds": "run.seeds", **_FOLD_SETTINGS,
+    "no_early_fusion": "run.early_fusion", "seeds": "run.seeds", "cluster": "run.cluster", **_FOLD_SETTINGS,
 }  # fmt: skip
 _NEGATED = ("no_multitask", "no_early_fusion")
 
@@ -108,27 +108,31 @@ def _command_settings(args: argparse.Namespace, options: dict[str, str], section
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
+    from emotion_classifier.cluster import open_cluster
     from emotion_classifier.datasets import detect_corpus
     from emotion_classifier.features import prepare
     from emotion_classifier.files import check_writable
 
-    settings = _command_settings(args, _PREPARE_SETTINGS, ("prepare",))
+    settings = _command_settings(args, {**_PREPARE_SETTINGS, "cluster": "run.cluster"}, ("prepare",))
     detect_corpus(args.data)  # a wrong --data is named before --out is made (the probe creates it)
     check_writable(args.out, "--out")
-    prepare(args.data, args.out, settings.prepare, progress=not args.quiet, force=args.force)
+    with open_cluster(settings.run.cluster):
+        prepare(args.data, args.out, settings.prepare, progress=not args.quiet, force=args.force)
     return 0
 
 
 def _train_settings(args: argparse.Namespace):
     """``[train]`` and the fold settings of ``[run]``: the training options, then ``--set train.*``."""
     options = {option: f"train.{field}" for option, field in _TRAIN_OPTIONS.items()}
-    options.update(_FOLD_SETTINGS, no_multitask="train.regression_heads", verbose="train.verbose")
+    options.update(_FOLD_SETTINGS, no_multitask="train.regression_heads", verbose="train.verbose",
+                   cluster="run.cluster")
     return _command_settings(args, options, ("train",))
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from emotion_classifier.cluster import open_cluster
     from emotion_classifier.files import check_writable
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.estimators import check_trainable
@@ -144,11 +148,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     check_trainable(args.modality, settings.train)
     check_writable(args.models, "--models")
     check_writable(run_dir, "--runs-dir")
-    metrics = train_modality(
-        args.artifacts, args.modality, settings.train, run_dir, models_dir=args.models, n_folds=folds.n_folds,
-        test_sessions=folds.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
-        folds_file=folds.folds_file, dedup_text=folds.dedup_text,
-    )  # fmt: skip
+    with open_cluster(folds.cluster):
+        metrics = train_modality(
+            args.artifacts, args.modality, settings.train, run_dir, models_dir=args.models, n_folds=folds.n_folds,
+            test_sessions=folds.test_sessions, split=args.split, fmt=args.format, progress=not args.quiet,
+            folds_file=folds.folds_file, dedup_text=folds.dedup_text,
+        )  # fmt: skip
     print(format_summary(metrics, title=f"{args.modality} ({args.split} folds), run folder {run_dir}"))
     print(f"final {args.modality} model saved in {args.models}")
     return 0
@@ -216,6 +221,7 @@ def _add_prepare(sub: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{kind}-encoder", dest=f"{kind}_encoders", action="append", default=None, metavar="ID",
                        help=f"also store the layer vectors of a pretrained {kind} encoder: a hub id (e.g. {example}) "
                             "or a model folder; repeat for several (needs the [pretrained] extra)")
+    _add_cluster_option(p, "the chunks (--jobs 1 keeps them here)", "the corpus and --out")
     p.add_argument("--quiet", action="store_true", help="no progress bars or summary")
     p.add_argument("--force", action="store_true",
                    help="prepare into --out even when it holds another corpus's artifacts (replaced) or other files")
@@ -241,6 +247,14 @@ def _add_settings_options(p: argparse.ArgumentParser, sections: str) -> None:
                         "typed options and --set override it")
     p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help=f"any setting of {sections} (VALUE as TOML: 128, [64, 32], true, kiwi); repeatable")
+
+
+def _add_cluster_option(p: argparse.ArgumentParser, jobs: str, shared: str) -> None:
+    """``--cluster`` (setting ``run.cluster``): where ``jobs`` run; ``shared``: the folders workers write to."""
+    p.add_argument("--cluster", default=None, metavar="local|tcp://HOST:PORT",
+                   help=f"run {jobs} on a Dask cluster: local (one worker process per core of this machine) or a "
+                        f"scheduler's address, whose workers must mount {shared} at the same path; same results "
+                        "as without it (needs the [cluster] extra)")
 
 
 def _add_folds_file(p: argparse.ArgumentParser) -> None:
@@ -312,6 +326,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=["keras", "h5"], default="keras",
                    help="h5: also write best_model_txt/wav/bio.h5 as the old notebooks did")
     p.add_argument("--verbose", action="store_true", help="show Keras progress per epoch")
+    _add_cluster_option(p, "the folds", "--artifacts and --runs-dir")
     p.add_argument("--quiet", action="store_true", help="no progress bar over folds")
     _add_settings_options(p, "train")
     p.set_defaults(func=_cmd_train)
@@ -347,6 +362,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                         "mean ± sd over seeds")
     _add_training_options(p)
     p.add_argument("--no-early-fusion", action="store_true", help="skip the early-fusion network")
+    _add_cluster_option(p, "prepare's chunks and every model x seed x fold", "the corpus, artifacts and runs "
+                        "folders")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_settings_options(p, "prepare, train and run")
     p.set_defaults(func=_cmd_run)

@@ -190,8 +190,31 @@ def cross_validate(config: PipelineConfig, artifacts: Path, seed: int, timings: 
     return tuple(run_dirs)
 
 
+def train_on_cluster(config: PipelineConfig, artifacts: Path, progress: bool = True) -> None:
+    """Every unfinished (model, seed, fold) of the run as one batch of cluster jobs (``--cluster``).
+
+    Each run folder is started as `train_modality` starts it, so the serial `cross_validate` that
+    follows finds every fold stored and only scores, draws, fuses and trains the final models.
+    """
+    from emotion_classifier.training.estimators import TrainConfig
+    from emotion_classifier.training.train import run_fold_jobs, start_run, unfinished_folds
+
+    jobs = []
+    for seed in config.all_seeds():
+        train_config = TrainConfig(seed=seed, **config.train_settings)
+        for name in model_names(config):
+            *_, folds, paths = start_run(artifacts, name, train_config, config.seed_root(seed) / name,
+                                         models_dir=config.models_dir, n_folds=config.n_folds,
+                                         test_sessions=config.test_sessions, folds_file=config.folds_file,
+                                         dedup_text=config.dedup_text)
+            jobs += unfinished_folds(artifacts, name, train_config, paths, folds)
+    _log(f"{len(jobs)} folds to train on the cluster")
+    run_fold_jobs(jobs, progress=progress)
+
+
 def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True) -> Path:
     """Run every stage and return the path of ``report.md``; writes the configuration first."""
+    from emotion_classifier.cluster import open_cluster
     from emotion_classifier.features import prepare
     from emotion_classifier.features.identity import check_output_folder
     from emotion_classifier.reporting.report import write_report
@@ -208,16 +231,21 @@ def run_pipeline(config: PipelineConfig | None = None, *, progress: bool = True)
     write_settings(root / SETTINGS_FILE, settings_from_pipeline(config))
     timings: dict[str, float] = {}
     artifacts, clock = prebuilt_artifacts(config), None
-    if artifacts is not None:
-        _log(f"training on the finished artifacts in {artifacts} as they are (no --data: nothing prepared)")
-        if differing := _settings_not_applied(config, artifacts):
-            _log(f"note: prepare settings not applied (no corpus to prepare from): {', '.join(differing)}")
-    else:
-        data = _timed("corpus", timings, lambda: ensure_corpus(config))
-        clock = run_clock(config, data)
-        artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
-                                                                **config.prepare_settings), clock)
-    trained = [cross_validate(config, artifacts, seed, timings, progress, clock) for seed in config.all_seeds()]
+    with open_cluster(config.cluster) as client:
+        if client is not None:
+            _log(f"--cluster {config.cluster}: {len(client.scheduler_info().get('workers', {}))} workers")
+        if artifacts is not None:
+            _log(f"training on the finished artifacts in {artifacts} as they are (no --data: nothing prepared)")
+            if differing := _settings_not_applied(config, artifacts):
+                _log(f"note: prepare settings not applied (no corpus to prepare from): {', '.join(differing)}")
+        else:
+            data = _timed("corpus", timings, lambda: ensure_corpus(config))
+            clock = run_clock(config, data)
+            artifacts = _timed("prepare", timings, lambda: prepare(data, config.artifacts_dir, progress=progress,
+                                                                    **config.prepare_settings), clock)
+        if config.cluster is not None:
+            _timed("folds on the cluster", timings, lambda: train_on_cluster(config, artifacts, progress))
+        trained = [cross_validate(config, artifacts, seed, timings, progress, clock) for seed in config.all_seeds()]
     record_prediction_fusion(config, trained[0])
     report = _timed("report", timings, lambda: write_report(root, manifest_path=Path(artifacts) / "manifest.json"),
                     clock)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from emotion_classifier import registry
+from emotion_classifier.cluster import check_address
+from emotion_classifier.errors import InputError
 
 DEFAULT_DATA = Path("data/sample_kemdy19")
 DEFAULT_ARTIFACTS = Path("data/artifacts")
@@ -25,6 +27,9 @@ class PipelineConfig:
     row's (`training.train.test_text_rows`). ``seeds``: the cross-validation is repeated with seeds
     ``seed``, ``seed + 1``, ...; the first seed's runs are ``runs/NAME/M``, the others
     ``runs/NAME/seeds/seed<K>/M`` (`seed_root`), so a score's spread over seeds can be reported.
+    ``cluster``: ``local`` or a Dask scheduler address (``tcp://HOST:8786``) that runs prepare's chunks and
+    the (model, seed, fold) trainings (`emotion_classifier.cluster`); None runs them here. It changes where
+    the work runs, never a number.
     """
 
     data: Path | None = None
@@ -45,8 +50,13 @@ class PipelineConfig:
     folds_file: Path | None = None
     dedup_text: bool = False
     seeds: int = 1
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
+        try:
+            self.cluster = check_address(self.cluster)
+        except InputError as exc:
+            raise ValueError(f"cluster: {exc.message}") from None
         if self.seeds < 1:
             raise ValueError(f"seeds must be at least 1, got {self.seeds}")
         # 0 folds used to fall through ``n_folds or default`` and run the default count silently.
@@ -91,5 +101,5 @@ class PipelineConfig:
             "n_folds": self.n_folds, "test_sessions": None if self.test_sessions is None else list(self.test_sessions),
             "seed": self.seed, "train_settings": self.train_settings, "prepare_settings": self.prepare_settings,
             "folds_file": None if self.folds_file is None else str(self.folds_file),
-            "dedup_text": self.dedup_text, "seeds": self.seeds,
+            "dedup_text": self.dedup_text, "seeds": self.seeds, "cluster": self.cluster,
         }

@@ -13,7 +13,7 @@ from emotion_classifier import registry
 
 PACKAGE = Path(__file__).resolve().parents[1] / "emotion_classifier"
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "labels", "files", "registry", "bundles"),
+    ("errors", "labels", "files", "registry", "bundles", "cluster"),
     ("datasets",),
     ("features",),
     ("models",),

@@ -31,7 +31,7 @@ from emotion_classifier.settings import (
 CHOICES = {"view": "listener", "ties": "vote", "tokenizer": "kiwi", "stopwords": "builtin", "balance": "smote",
            "text_encoder": "lstm", "speech_model": "pooled", "sample_corpus": "kemdy20",
            "modalities": ("text", "bio"), "fusion_methods": ("stacking",), "bio_normalisation": "past",
-           "early_fusion_parts": ("text_plm", "speech_ssl", "bio")}
+           "early_fusion_parts": ("text_plm", "speech_ssl", "bio"), "cluster": "tcp://scheduler:8786"}
 
 
 def other_value(name: str, hint, default):

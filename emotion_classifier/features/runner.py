@@ -19,6 +19,7 @@ from joblib.externals.loky import process_executor
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from emotion_classifier.cluster import active_client
 from emotion_classifier.features.cache import ChunkCache
 
 ChunkResult = dict[str, np.ndarray]
@@ -104,12 +105,14 @@ def watch_parent(parent: int) -> None:
 
 
 def _indexed(
-    compute: Callable[..., ChunkResult], index: int, args: tuple, parent: int,
+    compute: Callable[..., ChunkResult], index: int, args: tuple, parent: int | None,
     save_to: tuple[ChunkCache, str] | None = None,
 ) -> tuple[int, ChunkResult | None]:  # fmt: skip
     """Compute one chunk; with ``save_to`` (cache, key) the worker saves it and hands back nothing,
-    so big results (a full corpus's frames) are never pickled through the parent."""
-    watch_parent(parent)
+    so big results (a full corpus's frames) are never pickled through the parent. ``parent`` None: a
+    cluster's worker, whose parent is its nanny (the cluster ends its workers itself)."""
+    if parent is not None:
+        watch_parent(parent)
     result = compute(*args)
     if save_to is None:
         return index, result
@@ -135,6 +138,11 @@ def run_chunks(
     back from ``cache`` when it needs it (a full-size audio stage's frames are about 1 GB).
     ``stop(index, result)`` (result None when not kept), asked of each chunk as it is saved, may return
     an error: it is raised at once and the chunks not yet finished are abandoned (``--strict``).
+
+    Inside `cluster.open_cluster` (``--cluster``) the chunks go to the cluster's workers through joblib's
+    Dask backend, unless ``jobs=1`` (this process: the encoder stages, which hold their model here).
+    With ``keep=False`` those workers write into ``cache`` themselves: on a ``tcp://`` cluster it must be
+    on a file system every worker mounts at the same path.
     """
     if keep:
         results: list[ChunkResult | None] = [cache.load(chunk.key) for chunk in chunks]
@@ -142,13 +150,9 @@ def run_chunks(
         results = [{} if cache.has(chunk.key) else None for chunk in chunks]
     todo = [i for i, result in enumerate(results) if result is None]
     if todo:
-        n_jobs = worker_count(jobs, [chunks[i] for i in todo])
-        # Every loky worker watches this process from its start (even one that never gets a task), and
-        # each task checks again in case another backend ran it.
-        backend = LokyBackend(initializer=start_worker, initargs=(os.getpid(),))
-        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+        parallel, parent = _parallel(jobs, [chunks[i] for i in todo])
         tasks = (
-            delayed(_indexed)(compute, i, chunks[i].args, os.getpid(), None if keep else (cache, chunks[i].key))
+            delayed(_indexed)(compute, i, chunks[i].args, parent, None if keep else (cache, chunks[i].key))
             for i in todo
         )
         # Chunks are the parallelism: BLAS threads inside a chunk only fight over the same cores
@@ -162,6 +166,23 @@ def run_chunks(
                     raise error
     kept = results if keep else []
     return StageRun(results=kept, hits=len(chunks) - len(todo), computed=len(todo))  # type: ignore[arg-type]
+
+
+def _parallel(jobs: int | None, todo: Sequence[Chunk]) -> tuple[Parallel, int | None]:
+    """The pool for ``todo`` and the process id its workers watch (None: they watch nothing).
+
+    On a cluster every worker takes chunks (`worker_count`'s small-corpus rule is for process start-up
+    here; the user asked for the cluster). Else loky workers, each watching this process from its start
+    (even one that never gets a task), and each task checks again in case another backend ran it.
+    """
+    client = active_client()
+    if client is not None and jobs != 1:
+        from joblib._dask import DaskDistributedBackend  # imports distributed: only with a cluster
+
+        return Parallel(n_jobs=-1, backend=DaskDistributedBackend(client=client), return_as="generator_unordered"), None
+    backend = LokyBackend(initializer=start_worker, initargs=(os.getpid(),))
+    n_jobs = worker_count(jobs, todo)
+    return Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered"), os.getpid()
 
 
 def blocks(items: Sequence, size: int) -> list[list]:

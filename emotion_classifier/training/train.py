@@ -10,6 +10,8 @@ sessions in the same folds and fusion can join their out-of-fold predictions.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from emotion_classifier import registry
+from emotion_classifier.cluster import active_client, run_in_process, run_jobs
 from emotion_classifier.errors import InputError
 from emotion_classifier.features import Artifacts, load_artifacts
 from emotion_classifier.files import write_json
@@ -255,16 +258,78 @@ def prediction_rows(inputs: ModalityInputs, idx: np.ndarray, prediction: Predict
     return frame
 
 
-def _fit_fold(inputs: ModalityInputs, modality: str, config: TrainConfig, fold: Fold,
-              paths: runs.RunPaths) -> None:
-    # Model and history first, predictions last: the folds present in oof_predictions.csv are the
-    # folds whose every output exists, which is what a resumed run relies on.
+def _fold_outputs(inputs: ModalityInputs, modality: str, config: TrainConfig, fold: Fold,
+                  paths: runs.RunPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit one fold, save its model and history (files of this fold only), return its validation and
+    test prediction rows, which `_store_fold` adds to the run's shared predictions files."""
     model = make_model(modality, config).fit(inputs, fold.train, fold.val)
     model.save(paths.models, paths.fold_model_name(fold.index))
     runs.write_table(paths.history(fold.index), pd.DataFrame(model.history_))
-    for path, idx in ((paths.val, fold.val), (paths.oof, fold.test)):
-        rows = prediction_rows(inputs, idx, model.predict(inputs, idx), fold.index)
-        runs.store_fold_predictions(path, rows)
+    return tuple(prediction_rows(inputs, idx, model.predict(inputs, idx), fold.index)  # type: ignore[return-value]
+                 for idx in (fold.val, fold.test))
+
+
+def _store_fold(paths: runs.RunPaths, val_rows: pd.DataFrame, test_rows: pd.DataFrame) -> None:
+    # Model and history first, predictions last: the folds present in oof_predictions.csv are the
+    # folds whose every output exists, which is what a resumed run relies on.
+    runs.store_fold_predictions(paths.val, val_rows)
+    runs.store_fold_predictions(paths.oof, test_rows)
+
+
+def _fit_fold(inputs: ModalityInputs, modality: str, config: TrainConfig, fold: Fold,
+              paths: runs.RunPaths) -> None:
+    _store_fold(paths, *_fold_outputs(inputs, modality, config, fold, paths))
+
+
+@dataclasses.dataclass(frozen=True)
+class FoldJob:
+    """One fold of one model and seed: what a cluster worker needs to train it into ``run_dir``."""
+
+    artifacts_dir: Path
+    modality: str
+    config: TrainConfig
+    run_dir: Path
+    fold: Fold
+
+
+FOLD_PROCESS = "emotion_classifier.training.fold_process"
+"""The module a cluster worker runs each fold in, as a fresh process (`run_fold_jobs`)."""
+
+
+def fold_job_outputs(job: FoldJob) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train ``job``'s fold through the serial code path (`_fold_outputs`, the same seed): its model and
+    history go into the run folder, its validation and test prediction rows are returned."""
+    inputs = modality_inputs(load_artifacts(job.artifacts_dir), job.modality, job.config)
+    return _fold_outputs(inputs, job.modality, job.config, job.fold, runs.RunPaths(job.run_dir))
+
+
+def _store_fold_result(result: bytes) -> None:
+    """Store a fold `fold_process` trained (its pickled outcome), or raise the error it met."""
+    outcome, value = pickle.loads(result)
+    if outcome == "error":
+        raise value
+    run_dir, val_rows, test_rows = value
+    _store_fold(runs.RunPaths(run_dir), val_rows, test_rows)
+
+
+def run_fold_jobs(jobs: Sequence[FoldJob], *, progress: bool = True) -> None:
+    """Train ``jobs`` on the open cluster (`cluster.open_cluster`), storing each fold as it arrives.
+
+    Each fold runs in a fresh process on its worker (`cluster.run_in_process`, `fold_process`): a Dask
+    worker's own threads draw from Python's global random generator at any moment, and Keras takes its
+    layers' default seeds from it, so a fold trained in the worker itself gave other numbers than the
+    serial run now and then. The fresh process also frees the fold's memory (GPU memory included, which
+    TensorFlow never hands back) and keeps TensorFlow out of the worker; it costs one import per fold.
+    The prediction rows come back here, and only this process writes the predictions files, so parallel
+    folds never race. A fold counts as finished once stored, exactly as in the serial run, so an
+    interrupted cluster run resumes with the folds not stored yet, on a cluster or without one.
+    """
+    client = active_client()
+    if client is None or not jobs:
+        return
+    payloads = [pickle.dumps(job) for job in jobs]
+    run_jobs(client, functools.partial(run_in_process, FOLD_PROCESS), payloads, _store_fold_result,
+             desc="folds on the cluster", progress=progress)
 
 
 def run_record(
@@ -335,20 +400,13 @@ def train_modality(
     ``folds_file``: a published fold list (`folds.read_folds_file`) instead of ``n_folds``/``test_sessions``.
     ``dedup_text``: in each fold, leave out the training and validation rows whose transcript equals a
     test row's (KEMDy19 scripted lines repeat across sessions); counted in ``folds.json`` and ``skipped``.
+    Inside `cluster.open_cluster` (``--cluster``) the unfinished folds are trained on the cluster first
+    (`run_fold_jobs`), and the loop below then finds them done.
     """
-    _check_choices(modality, split, fmt)
-    check_trainable(modality, config)  # before anything is read or written
-    artifacts_dir = Path(artifacts_dir)
-    paths = runs.RunPaths(Path(run_dir))
-    artifacts = load_artifacts(artifacts_dir)
-    inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
-                                                     test_sessions=test_sessions, split=split, seed=config.seed,
-                                                     folds_file=folds_file, dedup_text=dedup_text, config=config)
-    record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
-                        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file,
-                        dedup_text=dedup_text)
-    runs.start_or_resume(paths, record)
-    write_json(paths.folds, fold_file_records(folds, eligible, inputs.table["segment_id"]))
+    inputs, eligible, skipped, folds, paths = start_run(
+        artifacts_dir, modality, config, run_dir, models_dir=models_dir, n_folds=n_folds,
+        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file, dedup_text=dedup_text)
+    run_fold_jobs(unfinished_folds(artifacts_dir, modality, config, paths, folds), progress=progress)
     done = runs.completed_folds(paths)
     for fold in tqdm(folds, desc=f"{modality} folds", unit="fold", disable=not progress):
         if fold.index not in done:
@@ -359,6 +417,37 @@ def train_modality(
     if final_model:
         train_final_model(inputs, eligible, modality, config, Path(models_dir), fmt)
     return metrics
+
+
+def start_run(
+    artifacts_dir: str | Path, modality: str, config: TrainConfig, run_dir: str | Path, *,
+    models_dir: str | Path = "h5_models", n_folds: int | None = None, test_sessions: Sequence[int] | None = None,
+    split: str = "session", fmt: str = "keras", folds_file: str | Path | None = None, dedup_text: bool = False,
+) -> tuple[ModalityInputs, np.ndarray, dict, list[Fold], runs.RunPaths]:  # fmt: skip
+    """Check the settings, plan the folds and start (or resume) the run folder: ``config.json`` and
+    ``folds.json`` written. Returns the inputs, trainable rows, skipped rows, folds and paths."""
+    _check_choices(modality, split, fmt)
+    check_trainable(modality, config)  # before anything is read or written
+    paths = runs.RunPaths(Path(run_dir))
+    artifacts = load_artifacts(Path(artifacts_dir))
+    inputs, eligible, skipped, folds = planned_folds(artifacts, modality, n_folds=n_folds,
+                                                     test_sessions=test_sessions, split=split, seed=config.seed,
+                                                     folds_file=folds_file, dedup_text=dedup_text, config=config)
+    record = run_record(artifacts, modality, config, models_dir=Path(models_dir), n_folds=n_folds,
+                        test_sessions=test_sessions, split=split, fmt=fmt, folds_file=folds_file,
+                        dedup_text=dedup_text)
+    runs.start_or_resume(paths, record)
+    write_json(paths.folds, fold_file_records(folds, eligible, inputs.table["segment_id"]))
+    return inputs, eligible, skipped, folds, paths
+
+
+def unfinished_folds(artifacts_dir: str | Path, modality: str, config: TrainConfig, paths: runs.RunPaths,
+                     folds: Sequence[Fold]) -> list[FoldJob]:
+    """A `FoldJob` for each fold of the run not stored yet (a finished fold is never trained again)."""
+    done = runs.completed_folds(paths)
+    # Absolute: a worker of a tcp:// cluster does not start in this process's working directory.
+    artifacts, run_dir = Path(artifacts_dir).resolve(), paths.root.resolve()
+    return [FoldJob(artifacts, modality, config, run_dir, f) for f in folds if f.index not in done]
 
 
 def write_scores(paths: runs.RunPaths, oof: pd.DataFrame, modality: str, split: str, skipped: dict) -> dict:

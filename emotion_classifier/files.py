@@ -114,11 +114,12 @@ def load_npz(path: str | Path, names: Sequence[str] | None = None) -> dict[str, 
 
 
 def save_npz_streamed_atomic(
-    path: str | Path, name: str, pieces: Iterable[np.ndarray], shape: tuple[int, int], arrays: Mapping[str, np.ndarray]
+    path: str | Path, name: str, pieces: Iterable[np.ndarray], shape: tuple[int, ...], arrays: Mapping[str, np.ndarray]
 ) -> None:
     """An npz as `np.savez` lays it out (stored ``.npy`` members), whose array ``name`` of ``shape`` is
-    written piece by piece (row blocks, in order) and never held whole: a full-size corpus's frames are
-    about 1 GB. `np.load` reads it like any npz. Raises ValueError when the pieces do not fill ``shape``."""
+    written piece by piece (blocks along the first axis, in order) and never held whole: a full-size
+    corpus's frames, or a large encoder's layer vectors, are about 1 GB. `np.load` reads it like any npz.
+    Raises ValueError when the pieces do not fill ``shape``."""
     pieces = iter(pieces)
     with atomic_open(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         first = next(pieces, None)
@@ -128,7 +129,7 @@ def save_npz_streamed_atomic(
         with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
             np.lib.format.write_array_header_2_0(member, header)
             for piece in _chain(first, pieces):
-                if piece.dtype != dtype or piece.ndim != 2 or piece.shape[1] != shape[1]:
+                if piece.dtype != dtype or piece.shape[1:] != tuple(shape[1:]):
                     raise ValueError(f"{path}: a piece of {piece.shape} {piece.dtype} does not fit {shape} {dtype}")
                 member.write(np.ascontiguousarray(piece).tobytes())
                 rows += len(piece)

@@ -78,3 +78,16 @@ def test_streamed_npz_reads_back_like_savez(tmp_path):
     with pytest.raises(ValueError, match="not 13"):
         save_npz_streamed_atomic(tmp_path / "short.npz", "features", iter(pieces), (13, 3), {})
     assert not (tmp_path / "short.npz").exists()  # atomic: nothing left behind
+
+
+def test_streamed_npz_takes_blocks_of_any_rank(tmp_path):
+    """An encoder's (rows, layers, 2, hidden) float16 vectors, written a block of rows at a time."""
+    rng = np.random.default_rng(1)
+    pieces = [rng.random((n, 3, 2, 5)).astype(np.float16) for n in (256, 256, 17)]
+    path = tmp_path / "vectors.npz"
+    save_npz_streamed_atomic(path, "vectors", iter(pieces), (529, 3, 2, 5), {"segment_id": np.array(["a"])})
+    loaded = load_npz(path)
+    np.testing.assert_array_equal(loaded["vectors"], np.concatenate(pieces))
+    assert loaded["vectors"].dtype == np.float16
+    with pytest.raises(ValueError, match="does not fit"):
+        save_npz_streamed_atomic(tmp_path / "wrong.npz", "vectors", iter(pieces), (529, 3, 2, 4), {})

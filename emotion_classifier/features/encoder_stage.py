@@ -12,7 +12,7 @@ configured the stage returns None: `prepare` writes nothing for it and default r
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -37,7 +37,7 @@ from emotion_classifier.features.stage import (
     skipped_item,
     stage_key,
 )
-from emotion_classifier.files import fingerprint, load_npz, read_json, save_npz_atomic, stable_hash, write_json
+from emotion_classifier.files import fingerprint, load_npz, read_json, save_npz_streamed_atomic, stable_hash, write_json
 
 ENCODER_FORMAT = 2
 """Bump when the pooling or the artifact layout of the encoder stages changes (every vector is redone).
@@ -93,12 +93,13 @@ def _counted(compute: Callable, bar: tqdm, items: list[str], folder: str, settin
 
 def _run_encoder(kind: EncoderKind, context: StageContext, ref: EncoderRef, chunks: list[Chunk]):
     """The encoder's chunks, in this process (the model is loaded once and may hold the GPU), with a
-    progress bar in segments (the segments/s and ETA a user waiting on a large model wants)."""
+    progress bar in segments (the segments/s and ETA a user waiting on a large model wants); each chunk
+    goes to the cache as it is computed and none is held in memory (read back from the cache)."""
     cache = ChunkCache(context.cache_root, kind.name)
     todo = sum(len(c.args[0]) for c in chunks if not cache.path(c.key).exists())
     local = dataclasses.replace(context, jobs=1, progress=False)
     with tqdm(total=todo, desc=f"{kind.name} {ref.id}", unit="seg", disable=not context.progress or not todo) as bar:
-        return local.run(kind.name, partial(_counted, kind.compute, bar), chunks)
+        return local.run(kind.name, partial(_counted, kind.compute, bar), chunks, keep=False)
 
 
 def _encoder_files(refs: list[EncoderRef]) -> list[str]:
@@ -117,15 +118,30 @@ def _intact(out: Path, section: dict) -> bool:
     return all(fingerprint(out / e["file"]) == e.get("fingerprint") for e in section.get("encoders", {}).values())
 
 
-def _vectors_of(cache_root: Path, kind: str, chunks: list[Chunk], rows: np.ndarray, shape: tuple) -> np.ndarray:
-    """One encoder's (rows, layers, 2, hidden) float16 array from its cached chunks (zeros where a row
-    has no item): read back only when written, one encoder at a time, to keep memory at one artifact."""
-    cache = ChunkCache(cache_root, kind)
-    found = [cache.load(c.key)["vectors"] for c in chunks]
-    stacked = np.concatenate(found) if found else np.zeros((0, *shape), np.float16)
-    vectors = np.zeros((len(rows), *shape), dtype=np.float16)
-    vectors[rows >= 0] = stacked[rows[rows >= 0]]
-    return vectors
+WRITE_BLOCK = 256
+"""Rows of an encoder artifact assembled at once while it is written (`_vectors_in_order`)."""
+
+
+def _vectors_in_order(cache: ChunkCache, chunks: list[Chunk], rows: np.ndarray, shape: tuple) -> Iterator[np.ndarray]:
+    """One encoder's (rows, layers, 2, hidden) float16 vectors in table order, a block of rows at a time
+    (zeros where a row has no item), reading one cached chunk at a time: a large encoder's artifact on a
+    full-size corpus (about 1 GB) is never held whole."""
+    starts = np.cumsum([0, *(len(c.args[0]) for c in chunks)])
+    current, loaded = -1, None
+    for first in range(0, len(rows), WRITE_BLOCK):
+        block = rows[first : first + WRITE_BLOCK]
+        out = np.zeros((len(block), *shape), dtype=np.float16)
+        for j, item in enumerate(block):
+            if item < 0:
+                continue
+            index = int(np.searchsorted(starts, item, side="right")) - 1
+            if index != current:
+                found = cache.load(chunks[index].key, ("vectors",))
+                if found is None:
+                    raise FileNotFoundError(f"encoder chunk {chunks[index].key} vanished from the cache {cache.folder}")
+                current, loaded = index, found["vectors"]
+            out[j] = loaded[item - starts[index]]
+        yield out
 
 
 def _writer(kind: EncoderKind, context: StageContext, table: pd.DataFrame, plans: list, rows: np.ndarray,
@@ -139,8 +155,9 @@ def _writer(kind: EncoderKind, context: StageContext, table: pd.DataFrame, plans
             old = previous.get(ref.id, {})
             path = index_path.parent / entry["file"]
             if old.get("key") != entry["key"] or fingerprint(path) != old.get("fingerprint"):
-                save_npz_atomic(path, {
-                    "vectors": _vectors_of(context.cache_root, kind.name, chunks, rows, tuple(entry["shape"])),
+                shape = tuple(entry["shape"])
+                vectors = _vectors_in_order(ChunkCache(context.cache_root, kind.name), chunks, rows, shape)
+                save_npz_streamed_atomic(path, "vectors", vectors, (len(rows), *shape), {
                     "segment_id": table["segment_id"].to_numpy(dtype=str),
                     "statistics": np.array(kind.statistics, dtype=str),
                     "encoder": np.array([ref.id, ref.revision], dtype=str),
@@ -186,11 +203,15 @@ def run_encoder_stage(kind: EncoderKind, table: pd.DataFrame, config: PrepareCon
     for ref, _, chunks in plans:
         run = _run_encoder(kind, context, ref, chunks)
         hits, computed = hits + run.hits, computed + run.computed
-        for result, block in zip(run.results, item_blocks, strict=True):
-            for item, reason in zip(block, result["status"], strict=True):
+        cache = context.cache(kind.name)
+        for chunk, block in zip(chunks, item_blocks, strict=True):
+            found = cache.load(chunk.key, ("status",))
+            if found is None:
+                raise FileNotFoundError(f"encoder chunk {chunk.key} vanished from the cache {cache.folder}")
+            for item, reason in zip(block, found["status"], strict=True):
                 status[position[item]] = status[position[item]] or str(reason)
-        shapes[ref.id] = tuple(run.results[0]["vectors"].shape[1:]) if run.results else (0, len(kind.statistics), 0)
-        del run
+        first = cache.load(chunks[0].key, ("vectors",)) if chunks else None
+        shapes[ref.id] = tuple(first["vectors"].shape[1:]) if first else (0, len(kind.statistics), 0)
     skipped = []
     for i, (item, (place, reason)) in enumerate(zip(items, missing, strict=True)):
         why = reason if not item else status[rows[i]]

@@ -202,6 +202,7 @@ def test_the_run_folder_gets_the_resolved_file_and_it_reproduces_the_settings(tm
         raise Stop
 
     monkeypatch.setattr(pipeline, "ensure_corpus", stop)  # after the configuration files are written
+    monkeypatch.chdir(tmp_path)  # the default artifacts and models folders are checked (created) before that
     path = tmp_path / "e.toml"
     path.write_text(f'[run]\nruns_dir = "{tmp_path / "runs"}"\nrun_name = "first"\n[train]\nunits = 16\n',
                     encoding="utf-8")

@@ -133,6 +133,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from emotion_classifier.cluster import open_cluster
+    from emotion_classifier.features.artifacts import require_finished
     from emotion_classifier.files import check_writable
     from emotion_classifier.reporting.training_summary import format_summary
     from emotion_classifier.training.estimators import check_trainable
@@ -146,6 +147,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Settings first (nothing written for a run that cannot train), then both outputs before the
     # cross-validation: an unwritable --models used to fail after all of it.
     check_trainable(args.modality, settings.train)
+    require_finished(args.artifacts)
     check_writable(args.models, "--models")
     check_writable(run_dir, "--runs-dir")
     with open_cluster(folds.cluster):
@@ -277,6 +279,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options.update(_RUN_SETTINGS, seed="run.seed")
     settings = _command_settings(args, options, SECTIONS)
     config = _bundle_run_config(settings.pipeline_config(), quiet=args.quiet)
+    if config.data is not None:  # a --data that is not a corpus is named before any output folder is created
+        from emotion_classifier.datasets import detect_corpus
+
+        detect_corpus(config.data)
     for folder, what in ((config.artifacts_dir, "--artifacts"), (config.run_root, "--runs-dir"),
                          (config.models_dir, "--models")):
         check_writable(folder, what)

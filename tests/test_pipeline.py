@@ -79,12 +79,14 @@ def test_the_console_ends_with_the_comparison_table(run):
     assert table[0].startswith("| model |") and len(table) == 2 + len(MODALITIES) + len(FUSION)
 
 
-def test_run_on_a_folder_that_is_not_a_corpus_prints_one_line(tmp_path, capsys):
+def test_run_on_a_folder_that_is_not_a_corpus_prints_one_line(tmp_path, capsys, monkeypatch):
     (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
     code = main(["run", "--data", str(tmp_path / "empty"), "--runs-dir", str(tmp_path / "runs"), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(err) == 1 and "empty" in err[0] and err[0].startswith("error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # no artifacts, runs or models folder made
 
 
 def test_several_seeds_and_dedup_text_on_a_tiny_corpus(tmp_path):

@@ -71,6 +71,8 @@ def captured(monkeypatch, tmp_path):
     """
     seen = {}
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()  # `train --artifacts a` (train_argv) names a finished prepare output
+    (tmp_path / "a" / "manifest.json").write_text("{}", encoding="utf-8")
     monkeypatch.setattr(datasets, "detect_corpus", lambda data: "kemdy19")
     monkeypatch.setattr(pipeline, "run_pipeline", lambda config, progress: seen.update(run=config))
     monkeypatch.setattr(features, "prepare", lambda data, out, config, progress, force: seen.update(prepare=config))

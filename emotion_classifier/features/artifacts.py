@@ -94,6 +94,15 @@ def unpack_frames(features: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]
     return [features[offsets[i] : offsets[i + 1]] for i in range(len(offsets) - 1)]
 
 
+def require_finished(folder: str | Path) -> Path:
+    """``folder`` as a finished `prepare` output, or one `InputError` line: checked before a command
+    creates any output folder of its own (a mistyped --artifacts must leave nothing behind)."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise InputError(f"no {MANIFEST}: not a finished `emotion prepare` output (run it, or rerun it)", folder)
+    return folder
+
+
 def load_artifacts(folder: str | Path) -> Artifacts:
     """Load a finished `prepare` output; refuses a folder without a manifest (unfinished run).
 
@@ -104,8 +113,7 @@ def load_artifacts(folder: str | Path) -> Artifacts:
     registered modality reads (a plug-in not imported in this session) is left out.
     """
     folder = resolve_folder(folder, "artifacts")
-    if not (folder / MANIFEST).exists():
-        raise InputError(f"no {MANIFEST}: not a finished `emotion prepare` output (run it, or rerun it)", folder)
+    require_finished(folder)
     manifest = read_json(folder / MANIFEST)
     table = read_table_csv(folder / SEGMENTS)
     written = manifest.get("stages") or {}

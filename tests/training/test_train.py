@@ -343,7 +343,7 @@ def test_same_seed_gives_the_same_folds_and_metrics_on_cpu(artifacts, tmp_path):
     assert first == second
 
 
-def test_cli_train_then_evaluate_on_a_prepared_corpus(artifacts, tmp_path, capsys):
+def test_cli_train_then_evaluate_on_a_prepared_corpus(artifacts, tmp_path, capsys, monkeypatch):
     argv = ["train", "--artifacts", str(artifacts), "--modality", "bio", "--run", "cli", "--runs-dir",
             str(tmp_path / "runs"), "--models", str(tmp_path / "models"), "--folds", "2", "--epochs", "2",
             "--no-multitask", "--format", "h5", "--quiet"]
@@ -356,7 +356,10 @@ def test_cli_train_then_evaluate_on_a_prepared_corpus(artifacts, tmp_path, capsy
     assert {p.name for p in (tmp_path / "models").iterdir()} >= {"best_model_bio.h5", "best_model_bio.json"}
     assert main(["evaluate", "--run", str(run_dir)]) == 0
     assert "equal to the stored" in capsys.readouterr().out
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
     assert main(["train", "--artifacts", str(tmp_path / "nowhere"), "--modality", "bio", "--quiet"]) == 2
+    assert not list((tmp_path / "cwd").iterdir())  # a mistyped --artifacts leaves no runs/ or h5_models/ behind
     assert "manifest.json" in capsys.readouterr().err
 
 

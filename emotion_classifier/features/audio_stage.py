@@ -109,9 +109,7 @@ def _per_file(cache: ChunkCache, chunks: list[Chunk], chunk_paths: list[list[str
     `_npz_writer` streams them)."""
     found = {}
     for index, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
-        meta = cache.load(chunk.key, METADATA)
-        if meta is None:
-            raise FileNotFoundError(f"audio chunk {chunk.key} vanished from the cache {cache.folder}")
+        meta = cache.require(chunk.key, METADATA)
         offsets, notes = meta["offsets"], _chunk_notes(cache, chunk.key, len(paths))
         for j, path in enumerate(paths):
             found[path] = FileResult((index, int(offsets[j]), int(offsets[j + 1])), str(meta["status"][j]),
@@ -132,10 +130,7 @@ def _frames_in_order(cache: ChunkCache, chunks: list[Chunk], places: list[Place 
             continue
         index, start, end = place
         if index != current:
-            loaded = cache.load(chunks[index].key, ("features",))
-            if loaded is None:
-                raise FileNotFoundError(f"audio chunk {chunks[index].key} vanished from the cache {cache.folder}")
-            current, features = index, loaded["features"]
+            current, features = index, cache.require(chunks[index].key, ("features",))["features"]
         yield features[start:end]
 
 

@@ -39,6 +39,14 @@ class ChunkCache:
             path.unlink(missing_ok=True)
             return None
 
+    def require(self, key: str, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """`load` for a chunk this run has just computed or found: its absence means the cache folder
+        was changed under the run, an error rather than a chunk to recompute."""
+        found = self.load(key, names)
+        if found is None:
+            raise FileNotFoundError(f"{self.folder.name} chunk {key} vanished from the cache {self.folder}")
+        return found
+
     def has(self, key: str) -> bool:
         """Whether a readable chunk is cached (its zip directory is checked; a damaged one is removed)."""
         return self.load(key, names=()) is not None

@@ -136,10 +136,7 @@ def _vectors_in_order(cache: ChunkCache, chunks: list[Chunk], rows: np.ndarray, 
                 continue
             index = int(np.searchsorted(starts, item, side="right")) - 1
             if index != current:
-                found = cache.load(chunks[index].key, ("vectors",))
-                if found is None:
-                    raise FileNotFoundError(f"encoder chunk {chunks[index].key} vanished from the cache {cache.folder}")
-                current, loaded = index, found["vectors"]
+                current, loaded = index, cache.require(chunks[index].key, ("vectors",))["vectors"]
             out[j] = loaded[item - starts[index]]
         yield out
 
@@ -205,10 +202,7 @@ def run_encoder_stage(kind: EncoderKind, table: pd.DataFrame, config: PrepareCon
         hits, computed = hits + run.hits, computed + run.computed
         cache = context.cache(kind.name)
         for chunk, block in zip(chunks, item_blocks, strict=True):
-            found = cache.load(chunk.key, ("status",))
-            if found is None:
-                raise FileNotFoundError(f"encoder chunk {chunk.key} vanished from the cache {cache.folder}")
-            for item, reason in zip(block, found["status"], strict=True):
+            for item, reason in zip(block, cache.require(chunk.key, ("status",))["status"], strict=True):
                 status[position[item]] = status[position[item]] or str(reason)
         first = cache.load(chunks[0].key, ("vectors",)) if chunks else None
         shapes[ref.id] = tuple(first["vectors"].shape[1:]) if first else (0, len(kind.statistics), 0)

@@ -1,4 +1,5 @@
-"""Shared by the notebook tests: the generator scripts in tools/ and a headless notebook runner."""
+"""Shared by the notebook tests (the generator scripts in tools/, a headless notebook runner) and by the tests
+of prebuilt artifacts (a prepared corpus whose corpus is then deleted)."""
 
 import json
 import sys
@@ -44,3 +45,21 @@ def run_notebook(monkeypatch):
 
     return run
 
+
+@pytest.fixture(scope="session")
+def prebuilt_artifacts(tmp_path_factory):
+    """``prebuilt_artifacts(name, sessions, seed)``: a folder holding ``artifacts/`` prepared from a
+    generated KEMDy19 whose corpus is gone (what someone shares on Drive); returns the folder."""
+    import shutil
+
+    from emotion_classifier.datasets.synthetic import generate_corpus
+    from emotion_classifier.features import prepare
+
+    def make(name: str, sessions: int, seed: int) -> Path:
+        root = tmp_path_factory.mktemp(name)
+        corpus = generate_corpus(root / "corpus", corpus="kemdy19", sessions=sessions, seed=seed)
+        prepare(corpus.root, root / "artifacts", jobs=1, progress=False)
+        shutil.rmtree(corpus.root)
+        return root
+
+    return make

@@ -7,7 +7,6 @@ cell a Colab user runs is exercised without a corpus. The modality notebooks tra
 notebook then reuses. A named corpus folder that does not exist stops the notebook, nothing generated.
 """
 
-import shutil
 
 import make_ensemble_notebook
 import make_notebooks
@@ -16,9 +15,6 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from emotion_classifier.datasets.synthetic import generate_corpus
-from emotion_classifier.features import prepare
-
 
 def test_committed_notebooks_are_what_the_generator_writes(tmp_path, check_committed_notebook):
     for path in make_notebooks.write_notebooks(tmp_path):
@@ -26,13 +22,9 @@ def test_committed_notebooks_are_what_the_generator_writes(tmp_path, check_commi
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
+def workdir(prebuilt_artifacts):
     """Prebuilt artifacts whose corpus is gone, shared by every notebook run here."""
-    root = tmp_path_factory.mktemp("notebooks")
-    corpus = generate_corpus(root / "corpus", corpus="kemdy19", sessions=4, seed=0)
-    prepare(corpus.root, root / "artifacts", jobs=1, progress=False)
-    shutil.rmtree(corpus.root)
-    return root
+    return prebuilt_artifacts("notebooks", sessions=4, seed=0)
 
 
 def _settings(workdir) -> dict:

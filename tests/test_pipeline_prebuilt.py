@@ -1,22 +1,16 @@
 """`emotion run --artifacts DIR` from a finished artifacts folder alone (its corpus deleted), and a
 `--data` of another corpus refused before anything is written (the prebuilt artifacts stay)."""
 
-import shutil
 
 import pytest
 
 from emotion_classifier.cli import main
 from emotion_classifier.datasets.synthetic import generate_corpus
-from emotion_classifier.features import prepare
 
 
 @pytest.fixture(scope="module")
-def prebuilt(tmp_path_factory):
-    root = tmp_path_factory.mktemp("prebuilt_run")
-    corpus = generate_corpus(root / "corpus", corpus="kemdy19", sessions=4, seed=2)
-    prepare(corpus.root, root / "artifacts", jobs=1, progress=False)
-    shutil.rmtree(corpus.root)
-    return root
+def prebuilt(prebuilt_artifacts):
+    return prebuilt_artifacts("prebuilt_run", sessions=4, seed=2)
 
 
 def test_run_trains_fuses_and_reports_from_the_artifacts_alone(prebuilt, capsys, monkeypatch):

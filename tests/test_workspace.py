@@ -1,25 +1,18 @@
 """The notebooks' paths and their one data-safety decision (`emotion_classifier.workspace`)."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from emotion_classifier import workspace
-from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.errors import InputError
-from emotion_classifier.features import prepare
 from emotion_classifier.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
-def prebuilt(tmp_path_factory):
+def prebuilt(prebuilt_artifacts):
     """Finished artifacts whose corpus is gone (what someone shares on Drive)."""
-    root = tmp_path_factory.mktemp("prebuilt")
-    corpus = generate_corpus(root / "corpus", corpus="kemdy19", sessions=1, seed=1)
-    out = prepare(corpus.root, root / "artifacts", jobs=1, progress=False)
-    shutil.rmtree(corpus.root)
-    return out
+    return prebuilt_artifacts("prebuilt", sessions=1, seed=1) / "artifacts"
 
 
 def test_paths_come_from_the_environment(tmp_path):

@@ -11,21 +11,33 @@ TF_EXTRA ?= cpu
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 
-.PHONY: demo test test-fast lint install clean
+.PHONY: demo test test-fast lint install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster]'
+	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster,serve]'
 	touch $@
 
 install: $(STAMP)
 
+# The page test of `emotion serve` drives the system's Chromium (playwright cannot download its own browser
+# offline) and needs a Korean font. Installed with apt when missing (CI: root on Debian); nothing when present.
+CHROMIUM ?= /usr/bin/chromium
+KOREAN_FONT ?= /usr/share/fonts/truetype/nanum
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -d $(KOREAN_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and fonts-nanum with apt-get (for the page test of emotion serve)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	  else echo "warning: $(CHROMIUM) or a Korean font is missing; run as root: apt-get install chromium fonts-nanum"; fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/emotion run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 

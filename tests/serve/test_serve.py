@@ -31,6 +31,8 @@ from emotion_classifier.training.estimators import TrainConfig, make_model, moda
 
 TRANSCRIPT = "오늘 정말 기분이 좋아요. 친구를 만나서 너무 반가웠어요."
 CHROMIUM = "/usr/bin/chromium"
+ANSWERED = "document.querySelector('#bars .bar') || document.getElementById('error').textContent"
+"""The page shows a result or an error (the test then says which)."""
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -201,17 +203,21 @@ def test_cli_refuses_a_bad_models_folder_in_one_line(tmp_path, capsys):
     assert "serve limits" in capsys.readouterr().err
 
 
+def _chromium(pw, *extra: str):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium fonts-nanum)")
+    return pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra])
+
+
 def test_the_page_shows_the_apis_answer_in_chromium(service, tmp_path):
     """Upload a wav, type a Korean transcript, predict: the page shows the API's emotion, bars and a point."""
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     wav = _wav(tmp_path / "page_clip.wav", 2.5)
     expected = _post(service.url, files={"wav": ("page_clip.wav", wav.read_bytes(), "audio/wav")},
                      data={"text": TRANSCRIPT}).json()  # fmt: skip
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = _chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 820})
             page.goto(f"{service.url}/")
@@ -219,7 +225,7 @@ def test_the_page_shows_the_apis_answer_in_chromium(service, tmp_path):
             page.set_input_files("#wav", str(wav))
             page.fill("#text", TRANSCRIPT)
             page.click("#predict")
-            page.wait_for_selector("#bars .bar", timeout=30000)
+            page.wait_for_function(ANSWERED, timeout=30000)
             shown = page.get_attribute("#emotion", "data-emotion")
             bars = page.locator("#bars .bar").count()
             point = page.locator("#va-point").count()
@@ -231,5 +237,29 @@ def test_the_page_shows_the_apis_answer_in_chromium(service, tmp_path):
     if os.environ.get("EMOTION_SCREENSHOTS"):
         Path(os.environ["EMOTION_SCREENSHOTS"]).mkdir(parents=True, exist_ok=True)
         (Path(os.environ["EMOTION_SCREENSHOTS"]) / "serve_page.png").write_bytes(shot)
+    assert not error.strip(), error
     assert shown == expected["emotion"] and bars == len(EMOTIONS) and point == 1 and not error.strip()
     assert list(service.uploads.iterdir()) == []
+
+
+def test_a_microphone_recording_is_sent_as_a_wav(service):
+    """Chromium's fake microphone (a beep): MediaRecorder's webm/opus is re-encoded to 16 kHz PCM WAV in the
+    page, which the server reads as speech (it refuses webm with 415)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = _chromium(pw, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
+        try:
+            page = browser.new_page()
+            page.goto(f"{service.url}/")
+            page.click("#record")
+            page.wait_for_function("document.getElementById('rec-status').textContent.includes('1 s')", timeout=10000)
+            page.click("#record")
+            page.wait_for_function("document.getElementById('rec-status').textContent.includes('WAV')", timeout=10000)
+            page.click("#predict")
+            page.wait_for_function(ANSWERED, timeout=30000)
+            used, error = page.inner_text("#used"), page.inner_text("#error")
+        finally:
+            browser.close()
+    assert not error.strip(), error
+    assert "used): speech" in used

@@ -68,7 +68,7 @@ async def _save_urlencoded(chunks: AsyncIterator[bytes], max_bytes: int) -> Uplo
     body = b"".join([chunk async for chunk in _read_capped(chunks, min(max_bytes, 4 * MAX_TEXT_BYTES))])
     upload, seen = Upload(), set()
     try:
-        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, strict_parsing=bool(body), errors="strict")
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body), errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise UploadError(422, "malformed url-encoded form (send UTF-8 text, or multipart/form-data)") from None
     for name, value in pairs:

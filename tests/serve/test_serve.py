@@ -124,6 +124,9 @@ def test_predict_over_http_equals_the_classifier_and_leaves_nothing(service, tmp
 
     text_only = _post(service.url, data={"text": TRANSCRIPT}).json()
     assert text_only["modalities"] == ["text"] and "speech" in text_only["skipped"]
+    raw = httpx.post(f"{service.url}/predict", content=f"text={TRANSCRIPT}".encode(), timeout=60,
+                     headers={"content-type": "application/x-www-form-urlencoded"})  # `curl -d text=...`: raw UTF-8
+    assert raw.json()["probabilities"] == pytest.approx(text_only["probabilities"], abs=1e-6)
     assert list(service.uploads.iterdir()) == []
 
 

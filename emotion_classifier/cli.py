@@ -452,7 +452,15 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     try:
-        from emotion_classifier.serve.app import ServeLimits, bind, create_app, describe, server, warm_up
+        from emotion_classifier.serve.app import (
+            LOOPBACK_NAMES,
+            ServeLimits,
+            bind,
+            create_app,
+            describe,
+            server,
+            warm_up,
+        )
     except ImportError as exc:
         raise InputError(f"emotion serve needs the [serve] extra ({exc.name} is missing): "
                          "pip install 'emotion_classifier[serve]'") from None
@@ -465,12 +473,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     about = describe(classifier)
     print(f"[emotion serve] models from {classifier.folder}: {', '.join(about['models'])} ({about['method']}); "
           + (f"warmed up in {took:.1f} s" if took is not None else "no warm-up (no text or speech model)"))
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    local = args.host in LOOPBACK_NAMES
+    if not local:
         print(f"[emotion serve] listening on {args.host}: anyone who can reach this machine can send recordings",
               file=sys.stderr)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"[emotion serve] open http://{host}:{sock.getsockname()[1]}/  (Ctrl-C stops)", flush=True)
-    server(create_app(classifier, limits)).run(sockets=[sock])
+    server(create_app(classifier, limits, LOOPBACK_NAMES if local else None)).run(sockets=[sock])
     return 0
 
 

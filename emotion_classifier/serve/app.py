@@ -23,6 +23,7 @@ import soundfile as sf
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from emotion_classifier.errors import InputError
 from emotion_classifier.predict import EmotionClassifier
@@ -31,6 +32,9 @@ from emotion_classifier.serve.uploads import Upload, UploadError, save_multipart
 log = logging.getLogger("emotion_classifier.serve")
 
 WARM_UP_TEXT = "안녕하세요, 오늘 기분이 좋아요."
+LOOPBACK_NAMES: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+"""The Host names a loopback-only service answers: a page on another site that a DNS-rebinding trick points
+at 127.0.0.1 sends its own name, and is refused."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +114,30 @@ def warm_up(classifier: EmotionClassifier) -> float | None:
     return time.perf_counter() - start
 
 
-def create_app(classifier: EmotionClassifier, limits: ServeLimits | None = None) -> FastAPI:
-    """The FastAPI application serving ``classifier`` under ``limits`` (loaded and warmed by the caller)."""
+def _host_name(header: str) -> str:
+    """The name of a Host header without its port (``[::1]:8000`` -> ``::1``)."""
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def create_app(classifier: EmotionClassifier, limits: ServeLimits | None = None,
+               allowed_hosts: tuple[str, ...] | None = None) -> FastAPI:  # fmt: skip
+    """The FastAPI application serving ``classifier`` under ``limits`` (loaded and warmed by the caller).
+
+    ``allowed_hosts``: the Host names answered (others get 400); None answers any (a service on the network).
+    """
     limits = limits or ServeLimits()
     app = FastAPI(title="emotion_classifier", docs_url=None, redoc_url=None, openapi_url=None)
+
+    if allowed_hosts is not None:
+
+        @app.middleware("http")
+        async def check_host(request: Request, call_next):
+            if _host_name(request.headers.get("host", "")).lower() not in allowed_hosts:
+                return _error(400, f"unexpected Host header (this service answers {', '.join(allowed_hosts)})")
+            return await call_next(request)
+
     workers = asyncio.Semaphore(limits.workers)
     admitted = {"n": 0}
     page = resources.files("emotion_classifier.serve").joinpath("static/index.html").read_text(encoding="utf-8")
@@ -145,6 +169,8 @@ def create_app(classifier: EmotionClassifier, limits: ServeLimits | None = None)
             return JSONResponse(result)
         except UploadError as exc:
             return _error(exc.status, str(exc))
+        except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log
+            return _error(400, "client disconnected")
         except Exception:
             log.exception("prediction failed")
             return _error(500, "internal error while predicting (see the server's log)")
@@ -162,8 +188,8 @@ def bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(128)
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535
+        raise InputError(f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc})") from None
     sock.set_inheritable(True)
     return sock
 

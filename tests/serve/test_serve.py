@@ -26,7 +26,7 @@ from emotion_classifier.datasets.synthetic import generate_corpus
 from emotion_classifier.features import PrepareConfig, load_artifacts, prepare
 from emotion_classifier.labels import EMOTIONS
 from emotion_classifier.predict import EmotionClassifier
-from emotion_classifier.serve.app import ServeLimits, bind, create_app, server, warm_up
+from emotion_classifier.serve.app import LOOPBACK_NAMES, ServeLimits, bind, create_app, server, warm_up
 from emotion_classifier.training.estimators import TrainConfig, make_model, modality_inputs
 
 TRANSCRIPT = "오늘 정말 기분이 좋아요. 친구를 만나서 너무 반가웠어요."
@@ -78,7 +78,7 @@ def service(models, tmp_path_factory):
     uploads = tmp_path_factory.mktemp("uploads")
     classifier = EmotionClassifier.load(models)
     assert warm_up(classifier) is not None
-    app = create_app(classifier, ServeLimits(max_mb=1, max_seconds=5, tmp_root=str(uploads)))
+    app = create_app(classifier, ServeLimits(max_mb=1, max_seconds=5, tmp_root=str(uploads)), LOOPBACK_NAMES)
     url, running, thread = _start(app)
     yield SimpleNamespace(url=url, uploads=uploads, classifier=classifier)
     _stop(running, thread)
@@ -101,6 +101,10 @@ def test_health_and_page(service):
     assert health["status"] == "ok"
     assert health["models"] == ["text", "speech"] and health["modalities"] == ["text", "speech"]
     assert health["method"] == "soft_vote"
+    for host in ("localhost:8000", "[::1]:8000"):
+        assert httpx.get(f"{service.url}/health", headers={"host": host}, timeout=10).status_code == 200
+    rebound = httpx.get(f"{service.url}/", headers={"host": "attacker.example:8000"}, timeout=10)
+    assert rebound.status_code == 400 and "Host" in rebound.json()["error"]
     page = httpx.get(f"{service.url}/", timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "감정" in page.text and 'id="predict"' in page.text
@@ -204,6 +208,8 @@ def test_cli_refuses_a_bad_models_folder_in_one_line(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("error: ") and "models folder not found" in err[0]
     assert main(["serve", "--models", str(tmp_path), "--port", "0", "--max-mb", "0"]) == 2
     assert "serve limits" in capsys.readouterr().err
+    assert main(["serve", "--models", str(tmp_path), "--port", "70000"]) == 2
+    assert "cannot listen on 127.0.0.1:70000" in capsys.readouterr().err
 
 
 def _chromium(pw, *extra: str):

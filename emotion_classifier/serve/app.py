@@ -92,6 +92,17 @@ def _predict(classifier: EmotionClassifier, upload: Upload, max_seconds: float) 
         raise UploadError(422, upload.public_message(str(exc))) from None
 
 
+def _json_safe(value):
+    """``value`` with NaN/inf floats as None (JSON has no NaN; a browser's JSON.parse refuses it)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def describe(classifier: EmotionClassifier) -> dict:
     """What ``GET /health`` says about the loaded models."""
     models = [*classifier.models, *([classifier.joint] if classifier.joint else [])]
@@ -100,7 +111,7 @@ def describe(classifier: EmotionClassifier) -> dict:
 
 
 def warm_up(classifier: EmotionClassifier) -> float | None:
-    """One prediction on a generated second of audio and a Korean sentence (Keras builds its graphs on the
+    """One prediction on two generated seconds of audio and a Korean sentence (Keras builds its graphs on the
     first call); its time in seconds, or None when the loaded models can use neither (bio only)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="emotion-serve-warmup-") as folder:
@@ -166,7 +177,7 @@ def create_app(classifier: EmotionClassifier, limits: ServeLimits | None = None,
                                               Path(folder), limits.max_bytes)  # fmt: skip
                 async with workers:
                     result = await run_in_threadpool(_predict, classifier, upload, limits.max_seconds)
-            return JSONResponse(result)
+            return JSONResponse(_json_safe(result))
         except UploadError as exc:
             return _error(exc.status, str(exc))
         except ClientDisconnect:  # the client left mid-upload: nobody to answer, nothing to log

@@ -205,9 +205,10 @@ def read_person_bio(signal: str, paths: Sequence[str | Path], ids: Sequence[tupl
 
 
 def file_state(path: str | Path) -> tuple:
-    """What changes when a file is edited or replaced: path, size, modification and change times (ns), inode."""
+    """What changes when a file is edited or replaced: absolute path (a relative one names another file
+    from another working folder), size, modification and change times (ns), inode."""
     found = os.stat(path)
-    return str(path), found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+    return os.path.abspath(path), found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
 
 
 class PersonSignalCache:

@@ -474,7 +474,7 @@ class ModalityModel:
         rows, step = list(x_list), self.predict_chunk_rows
         # Encoded chunk by chunk (at the fitted length, so a row's output never depends on its
         # neighbours): the padded frames of a whole test fold are never held at once.
-        chunks = [self.model_.predict_on_batch(self.encoder_.transform(rows[start:start + step]))
+        chunks = [self._predict_batch(self.encoder_.transform(rows[start:start + step]))
                   for start in range(0, n, step)]
         outputs = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
@@ -482,6 +482,19 @@ class ModalityModel:
             if target in outputs:
                 setattr(result, target, unscale_rating(np.asarray(outputs[target]).reshape(-1)))
         return result
+
+    def _predict_batch(self, x):
+        """``predict_on_batch``, whose function is first traced for any number of rows: traced for the
+        first call's size, TensorFlow would trace it again at the next size (a quarter to one second per
+        model: a batch after single recordings paid that in its first call)."""
+        network = self.model_
+        if network.predict_function is None and keras.backend.backend() == "tensorflow" and not network.run_eagerly:
+            import tensorflow as tf
+
+            network.make_predict_function()
+            spec = keras.tree.map_structure(lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), a.dtype), x)
+            network.predict_function.get_concrete_function([(spec,)])
+        return network.predict_on_batch(x)
 
     def predict(self, inputs: ModalityInputs, idx: Sequence[int]) -> Prediction:
         """Predictions for every row of ``idx`` (NaN rows where the row lacks the modality)."""

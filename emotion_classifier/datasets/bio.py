@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,9 +130,10 @@ def _split_fields(
     return fast if fast is not None else _split_fields_plain(body, layout.max_fields)
 
 
-_NEEDS_PLAIN_SPLIT = re.compile(rb"[\x00\t\x0b\x0c\r\x1c-\x20\x80-\xff]")
+_NEEDS_PLAIN_SPLIT = (b"\x00", b"\t", b"\x0b", b"\x0c", b"\r", b"\x1c", b"\x1d", b"\x1e", b"\x1f", b" ")
 """Bytes the C parser would treat differently from ``str.split`` + ``str.strip``: NUL, whitespace
-(nothing is stripped on the fast path) and any non-ASCII byte (some characters are Unicode whitespace)."""
+(nothing is stripped on the fast path) and, checked apart, any non-ASCII byte (some characters are
+Unicode whitespace). One ``bytes in`` scan each: a regular expression's character class took 3 ms a file."""
 
 
 def _split_fields_fast(
@@ -149,7 +149,7 @@ def _split_fields_fast(
     """
     text = "\n".join(body)
     data = text.encode("utf-8")
-    if _NEEDS_PLAIN_SPLIT.search(data):
+    if not data.isascii() or any(byte in data for byte in _NEEDS_PLAIN_SPLIT):
         return None
     raw = np.frombuffer(data, dtype=np.uint8)
     line_of_comma = np.searchsorted(np.flatnonzero(raw == ord("\n")), np.flatnonzero(raw == ord(",")))

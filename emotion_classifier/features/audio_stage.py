@@ -95,22 +95,13 @@ class FileResult:
     note: str
 
 
-def _chunk_notes(cache: ChunkCache, key: str, n: int) -> list[str]:
-    """The chunk's notes on each wav; '' for each in a chunk cached before notes existed."""
-    try:
-        loaded = cache.load(key, ("notes",))
-    except KeyError:
-        return [""] * n
-    return [""] * n if loaded is None else [str(x) for x in loaded["notes"]]
-
-
 def _per_file(cache: ChunkCache, chunks: list[Chunk], chunk_paths: list[list[str]]) -> dict[str, FileResult]:
     """wav path -> its `FileResult`, the frames left in the cache (a full-size corpus's are about 1 GB:
-    `_npz_writer` streams them)."""
+    `_npz_writer` streams them). Each chunk is opened once; one cached before notes existed has none."""
     found = {}
     for index, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
-        meta = cache.require(chunk.key, METADATA)
-        offsets, notes = meta["offsets"], _chunk_notes(cache, chunk.key, len(paths))
+        meta = cache.require(chunk.key, METADATA, optional=("notes",))
+        offsets, notes = meta["offsets"], [str(x) for x in meta.get("notes", [""] * len(paths))]
         for j, path in enumerate(paths):
             found[path] = FileResult((index, int(offsets[j]), int(offsets[j + 1])), str(meta["status"][j]),
                                      str(meta["conversions"][j]), float(meta["duration"][j]), notes[j])  # fmt: skip

@@ -4,7 +4,7 @@ import pytest
 import soundfile as sf
 
 from emotion_classifier.errors import AudioError
-from emotion_classifier.features.audio import AudioSettings, feature_names, read_audio, wav_features
+from emotion_classifier.features.audio import AudioSettings, feature_names, read_audio, stft, wav_features
 from emotion_classifier.features.audio_stage import audio_chunk
 
 
@@ -76,3 +76,17 @@ def test_audio_chunk_keeps_going_past_bad_files(tmp_path, tone):
     assert "decode" in result["status"][1] and "decode" in result["status"][2]
     assert result["conversions"].tolist() == ["", "", "", "resampled 8000 -> 16000 Hz"]
     np.testing.assert_allclose(result["duration"], [0.2, 0, 0, 0.2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stft_is_librosas_bit_for_bit(dtype):
+    """Same numbers, dtype and memory layout as `librosa.stft` for lengths around every frame boundary
+    (librosa frames the padded head and tail apart from the rest), and other window and hop sizes."""
+    rng = np.random.default_rng(0)
+    cases = [(n, 400, 160) for n in [*range(400, 1000, 13), 16000, 16159, 16160, 16161]]
+    cases += [(n, 512, 128) for n in (512, 777, 4096)] + [(3000, 2048, 512)]
+    for n, n_fft, hop in cases:
+        y = rng.standard_normal(n).astype(dtype)
+        expected, got = librosa.stft(y, n_fft=n_fft, hop_length=hop), stft(y, n_fft, hop)
+        assert got.dtype == expected.dtype and got.shape == expected.shape and got.strides == expected.strides
+        np.testing.assert_array_equal(got, expected)

@@ -151,12 +151,13 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
     base = [ARTIFACT_FORMAT, settings.as_dict(), feature_version(librosa.__version__)]
     wavs = list(dict.fromkeys(p for p in table["wav_path"] if p))
     chunk_paths = blocks(wavs, config.chunk_size)
+    file_keys = dict(zip(wavs, context.file_keys(wavs), strict=True))
     chunks = [
-        Chunk(stable_hash([base, [context.file_key(p) for p in paths]]), (paths, settings),
+        Chunk(stable_hash([base, [file_keys[p] for p in paths]]), (paths, settings),
               input_bytes(paths) / AUDIO_BYTES_PER_SECOND)
         for paths in chunk_paths
     ]  # fmt: skip
-    key = stage_key(base, table, chunks, [context.file_key(p)[0] if p else "" for p in table["wav_path"]])
+    key = stage_key(base, table, chunks, [file_keys[p][0] if p else "" for p in table["wav_path"]])
     reused = reuse(context, "audio", key, table, wavs, AudioError)
     if reused is not None:
         return reused

@@ -48,11 +48,15 @@ class ContentDigests:
         self.root = Path(root)
         self._previous = previous_inputs or {}
         self._found: dict[str, dict] = {}
+        self._relative: dict[str | Path, str] = {}
 
     def relative(self, path: str | Path) -> str:
-        """The path below the corpus root (what stays the same when the corpus moves); others as given."""
-        p = Path(path)
-        return str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+        """The path below the corpus root (what stays the same when the corpus moves); others as given.
+        Remembered: a full corpus's 10,000 wavs are asked about six times each per run (0.7 s of pathlib)."""
+        if path not in self._relative:
+            p = Path(path)
+            self._relative[path] = str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+        return self._relative[path]
 
     def entry(self, path: str | Path) -> dict:
         """``{size, mtime_ns, sha256}`` of a file (all None when it does not exist)."""

@@ -107,10 +107,16 @@ def save_npz_atomic(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
         np.savez(fh, **arrays)
 
 
-def load_npz(path: str | Path, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-    """Read every array of an npz (or only ``names``) into memory, refusing pickled objects."""
+def load_npz(
+    path: str | Path, names: Sequence[str] | None = None, optional: Sequence[str] = ()
+) -> dict[str, np.ndarray]:
+    """Read every array of an npz (or only ``names``, KeyError when one is missing) into memory, refusing
+    pickled objects; ``optional`` names are read too where the file has them (arrays added to a format
+    later, which older files lack), in the same opening of the file."""
     with np.load(path, allow_pickle=False) as data:
-        return {name: data[name] for name in (data.files if names is None else names)}
+        found = {name: data[name] for name in (data.files if names is None else names)}
+        found.update({name: data[name] for name in optional if name in data.files and name not in found})
+        return found
 
 
 def save_npz_streamed_atomic(

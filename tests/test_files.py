@@ -91,3 +91,15 @@ def test_streamed_npz_takes_blocks_of_any_rank(tmp_path):
     assert loaded["vectors"].dtype == np.float16
     with pytest.raises(ValueError, match="does not fit"):
         save_npz_streamed_atomic(tmp_path / "wrong.npz", "vectors", iter(pieces), (529, 3, 2, 4), {})
+
+
+def test_load_npz_reads_optional_arrays_only_where_present(tmp_path):
+    """Arrays added to a format later (a chunk's ``notes``) are read in the same opening where a file has
+    them and left out where an older file lacks them; a missing required name is still a KeyError."""
+    np.savez(tmp_path / "new.npz", offsets=np.arange(3), notes=np.array(["", "cut"]))
+    np.savez(tmp_path / "old.npz", offsets=np.arange(3))
+    new = load_npz(tmp_path / "new.npz", ["offsets"], optional=["notes"])
+    assert new.keys() == {"offsets", "notes"} and new["notes"].tolist() == ["", "cut"]
+    assert load_npz(tmp_path / "old.npz", ["offsets"], optional=["notes"]).keys() == {"offsets"}
+    with pytest.raises(KeyError):
+        load_npz(tmp_path / "old.npz", ["notes"])

@@ -95,22 +95,13 @@ class FileResult:
     note: str
 
 
-def _chunk_notes(cache: ChunkCache, key: str, n: int) -> list[str]:
-    """The chunk's notes on each wav; '' for each in a chunk cached before notes existed."""
-    try:
-        loaded = cache.load(key, ("notes",))
-    except KeyError:
-        return [""] * n
-    return [""] * n if loaded is None else [str(x) for x in loaded["notes"]]
-
-
 def _per_file(cache: ChunkCache, chunks: list[Chunk], chunk_paths: list[list[str]]) -> dict[str, FileResult]:
     """wav path -> its `FileResult`, the frames left in the cache (a full-size corpus's are about 1 GB:
-    `_npz_writer` streams them)."""
+    `_npz_writer` streams them). Each chunk is opened once; one cached before notes existed has none."""
     found = {}
     for index, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
-        meta = cache.require(chunk.key, METADATA)
-        offsets, notes = meta["offsets"], _chunk_notes(cache, chunk.key, len(paths))
+        meta = cache.require(chunk.key, METADATA, optional=("notes",))
+        offsets, notes = meta["offsets"], [str(x) for x in meta.get("notes", [""] * len(paths))]
         for j, path in enumerate(paths):
             found[path] = FileResult((index, int(offsets[j]), int(offsets[j + 1])), str(meta["status"][j]),
                                      str(meta["conversions"][j]), float(meta["duration"][j]), notes[j])  # fmt: skip
@@ -160,12 +151,13 @@ def run_audio_stage(table: pd.DataFrame, config: PrepareConfig, context: StageCo
     base = [ARTIFACT_FORMAT, settings.as_dict(), feature_version(librosa.__version__)]
     wavs = list(dict.fromkeys(p for p in table["wav_path"] if p))
     chunk_paths = blocks(wavs, config.chunk_size)
+    file_keys = dict(zip(wavs, context.file_keys(wavs), strict=True))
     chunks = [
-        Chunk(stable_hash([base, [context.file_key(p) for p in paths]]), (paths, settings),
+        Chunk(stable_hash([base, [file_keys[p] for p in paths]]), (paths, settings),
               input_bytes(paths) / AUDIO_BYTES_PER_SECOND)
         for paths in chunk_paths
     ]  # fmt: skip
-    key = stage_key(base, table, chunks, [context.file_key(p)[0] if p else "" for p in table["wav_path"]])
+    key = stage_key(base, table, chunks, [file_keys[p][0] if p else "" for p in table["wav_path"]])
     reused = reuse(context, "audio", key, table, wavs, AudioError)
     if reused is not None:
         return reused

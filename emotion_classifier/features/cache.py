@@ -28,21 +28,26 @@ class ChunkCache:
     def path(self, key: str) -> Path:
         return self.folder / f"{key}.npz"
 
-    def load(self, key: str, names: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
-        """The cached arrays of a chunk (only ``names`` when given), None when it is not cached."""
+    def load(
+        self, key: str, names: Sequence[str] | None = None, optional: Sequence[str] = ()
+    ) -> dict[str, np.ndarray] | None:
+        """The cached arrays of a chunk (only ``names`` when given, and those of ``optional`` the chunk
+        has: `load_npz`), None when it is not cached."""
         path = self.path(key)
         if not path.exists():
             return None
         try:
-            return load_npz(path, names)
+            return load_npz(path, names, optional)
         except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # damaged by a crash outside our atomic writes
             path.unlink(missing_ok=True)
             return None
 
-    def require(self, key: str, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    def require(
+        self, key: str, names: Sequence[str] | None = None, optional: Sequence[str] = ()
+    ) -> dict[str, np.ndarray]:
         """`load` for a chunk this run has just computed or found: its absence means the cache folder
         was changed under the run, an error rather than a chunk to recompute."""
-        found = self.load(key, names)
+        found = self.load(key, names, optional)
         if found is None:
             raise FileNotFoundError(f"{self.folder.name} chunk {key} vanished from the cache {self.folder}")
         return found

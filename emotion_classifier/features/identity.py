@@ -16,6 +16,9 @@ record keeps the recorded digest without being read again.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from emotion_classifier.datasets.layout import annotation_files, detect_corpus
@@ -45,22 +48,38 @@ class ContentDigests:
         self.root = Path(root)
         self._previous = previous_inputs or {}
         self._found: dict[str, dict] = {}
+        self._relative: dict[str | Path, str] = {}
 
     def relative(self, path: str | Path) -> str:
-        """The path below the corpus root (what stays the same when the corpus moves); others as given."""
-        p = Path(path)
-        return str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+        """The path below the corpus root (what stays the same when the corpus moves); others as given.
+        Remembered: a full corpus's 10,000 wavs are asked about six times each per run (0.7 s of pathlib)."""
+        if path not in self._relative:
+            p = Path(path)
+            self._relative[path] = str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
+        return self._relative[path]
 
     def entry(self, path: str | Path) -> dict:
         """``{size, mtime_ns, sha256}`` of a file (all None when it does not exist)."""
         rel = self.relative(path)
         if rel not in self._found:
-            found = fingerprint(path)
-            old = self._previous.get(rel) or {}
-            same = found["size"] is not None and all(old.get(k) == found[k] for k in ("size", "mtime_ns"))
-            digest = old["sha256"] if same and old.get("sha256") else None
-            self._found[rel] = {**found, "sha256": digest or (file_digest(path) if found["size"] is not None else None)}
+            self._found[rel] = self._new_entry(rel, path)
         return self._found[rel]
+
+    def _new_entry(self, rel: str, path: str | Path) -> dict:
+        found = fingerprint(path)
+        old = self._previous.get(rel) or {}
+        same = found["size"] is not None and all(old.get(k) == found[k] for k in ("size", "mtime_ns"))
+        digest = old["sha256"] if same and old.get("sha256") else None
+        return {**found, "sha256": digest or (file_digest(path) if found["size"] is not None else None)}
+
+    def prefetch(self, paths: Iterable[str | Path], threads: int | None = None) -> None:
+        """Find the entries of many files at once, on ``threads`` threads (default: one per core): reading
+        and hashing release the GIL, and a full corpus's 2 GB of wavs took 3 s of one core in this process
+        before the audio stage's first chunk could start."""
+        todo = {rel: p for p in paths if (rel := self.relative(p)) not in self._found}
+        with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
+            for rel, found in zip(todo, pool.map(self._new_entry, todo, todo.values()), strict=True):
+                self._found[rel] = found
 
     def key(self, path: str | Path) -> list:
         """What a cache key holds for a file: its relative path and its content digest."""

@@ -41,6 +41,12 @@ class StageContext:
         or re-mounted corpus hits the cache; its path and fingerprint without `digests`."""
         return self.digests.key(path) if self.digests is not None else [path, fingerprint(path)]
 
+    def file_keys(self, paths: list[str]) -> list[list]:
+        """`file_key` of many files, their digests computed on threads (`ContentDigests.prefetch`)."""
+        if self.digests is not None:
+            self.digests.prefetch(paths)
+        return [self.file_key(p) for p in paths]
+
     def run(self, name: str, compute: Callable[..., ChunkResult], chunks: list[Chunk], keep: bool = True,
             stop: Callable[[int, ChunkResult | None], Exception | None] | None = None) -> StageRun:  # fmt: skip
         """The stage's chunks from its cache folder, the missing ones computed (in parallel); with

@@ -94,3 +94,23 @@ def test_a_patch_version_difference_reuses_the_features_and_is_recorded(corpus19
         assert manifest["reused_across_versions"][stage]["pandas"] == {"computed_with": real["pandas"],
                                                                       "now": bumped["pandas"]}  # fmt: skip
     assert (artifacts_copy / MANIFEST).exists()
+
+
+def test_prefetched_digests_equal_those_found_one_by_one(tmp_path, monkeypatch):
+    """`ContentDigests.prefetch` (threads) records what `entry` finds for each file, a missing file included,
+    and reads no file whose size and mtime the previous manifest recorded."""
+    from emotion_classifier.features import identity
+
+    for i in range(6):
+        (tmp_path / f"{i}.wav").write_bytes(bytes([i]) * (1000 + i))
+    paths = [str(tmp_path / f"{i}.wav") for i in range(6)] + [str(tmp_path / "gone.wav")]
+    one_by_one = identity.ContentDigests(tmp_path)
+    expected = {p: one_by_one.entry(p) for p in paths}
+    at_once = identity.ContentDigests(tmp_path)
+    at_once.prefetch(paths, threads=3)
+    assert {p: at_once.entry(p) for p in paths} == expected and expected[paths[-1]]["sha256"] is None
+    read = []
+    monkeypatch.setattr(identity, "file_digest", lambda path: read.append(path))
+    again = identity.ContentDigests(tmp_path, one_by_one.inputs(paths))
+    again.prefetch(paths)
+    assert read == [] and {p: again.entry(p) for p in paths} == expected

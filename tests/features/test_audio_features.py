@@ -4,7 +4,14 @@ import pytest
 import soundfile as sf
 
 from emotion_classifier.errors import AudioError
-from emotion_classifier.features.audio import AudioSettings, feature_names, read_audio, wav_features
+from emotion_classifier.features.audio import (
+    AudioSettings,
+    feature_names,
+    read_audio,
+    read_pcm16_mono,
+    stft,
+    wav_features,
+)
 from emotion_classifier.features.audio_stage import audio_chunk
 
 
@@ -76,3 +83,45 @@ def test_audio_chunk_keeps_going_past_bad_files(tmp_path, tone):
     assert "decode" in result["status"][1] and "decode" in result["status"][2]
     assert result["conversions"].tolist() == ["", "", "", "resampled 8000 -> 16000 Hz"]
     np.testing.assert_allclose(result["duration"], [0.2, 0, 0, 0.2])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stft_is_librosas_bit_for_bit(dtype):
+    """Same numbers, dtype and memory layout as `librosa.stft` for lengths around every frame boundary
+    (librosa frames the padded head and tail apart from the rest), and other window and hop sizes."""
+    rng = np.random.default_rng(0)
+    cases = [(n, 400, 160) for n in [*range(400, 1000, 13), 16000, 16159, 16160, 16161]]
+    cases += [(n, 512, 128) for n in (512, 777, 4096)] + [(3000, 2048, 512)]
+    for n, n_fft, hop in cases:
+        y = rng.standard_normal(n).astype(dtype)
+        expected, got = librosa.stft(y, n_fft=n_fft, hop_length=hop), stft(y, n_fft, hop)
+        assert got.dtype == expected.dtype and got.shape == expected.shape and got.strides == expected.strides
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_plain_pcm16_wavs_are_read_as_libsndfile_reads_them_and_others_are_left_to_it(tmp_path, tone):
+    """`read_pcm16_mono` gives `sf.read`'s float32 samples bit for bit (odd lengths, full-scale values, a
+    chunk before the data); anything else (stereo, other sample formats, a data chunk cut short, not a
+    wav) is None, and `read_audio` then reads it with libsndfile as before."""
+    tone(tmp_path / "a.wav", 16001)
+    extremes = np.array([-1.0, -0.5, 0.0, 32767 / 32768, 1 / 32768], dtype=np.float64)
+    sf.write(tmp_path / "b.wav", np.tile(extremes, 201), 16000, subtype="PCM_16")
+    with_list = tmp_path / "c.wav"  # a LIST chunk between fmt and data, as some editors write
+    raw = (tmp_path / "a.wav").read_bytes()
+    at = raw.index(b"data")
+    listing = b"LIST" + (5).to_bytes(4, "little") + b"INFOx\x00"  # odd length: one pad byte
+    with_list.write_bytes(raw[:at] + listing + raw[at:])
+    for name in ("a.wav", "b.wav", "c.wav"):
+        expected, rate = sf.read(tmp_path / name, dtype="float32", always_2d=True)
+        got, got_rate = read_pcm16_mono(tmp_path / name)
+        assert got.dtype == np.float32 and got_rate == rate == 16000
+        np.testing.assert_array_equal(got, expected[:, 0])
+    tone(tmp_path / "stereo.wav", 1600, channels=2)
+    sf.write(tmp_path / "float.wav", np.zeros(1600), 16000, subtype="FLOAT")
+    sf.write(tmp_path / "pcm24.wav", np.zeros(1600), 16000, subtype="PCM_24")
+    (tmp_path / "cut.wav").write_bytes(raw[: len(raw) - 1001])
+    (tmp_path / "junk.wav").write_bytes(b"not a wav at all" * 10)
+    for name in ("stereo.wav", "float.wav", "pcm24.wav", "cut.wav", "junk.wav"):
+        assert read_pcm16_mono(tmp_path / name) is None
+    y, duration, _ = read_audio(tmp_path / "cut.wav", 16000)
+    np.testing.assert_array_equal(y, sf.read(tmp_path / "cut.wav", dtype="float32")[0])

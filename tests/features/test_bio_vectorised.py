@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from emotion_classifier.datasets.bio import _split_fields_fast, _split_fields_plain, read_bio_file
+from emotion_classifier.datasets.raw_csv import to_numbers
 from emotion_classifier.features.bio import (
     MIN_NORMALISATION_SAMPLES,
     PREFIXES,
@@ -188,3 +189,30 @@ def test_fast_line_split_equals_the_plain_split(body):
         pd.testing.assert_series_equal(fast[1], expected_counts)
     else:
         assert any(c in "".join(body) for c in " \t\u00a0\x00")
+
+
+@pytest.mark.parametrize(
+    ("body", "parsed"),
+    [
+        (["0.1,0.25,10:00:00.250", "0.2,0.5,10:00:00.500,Sess01_impro01_F001", "0.3,0.75"], (0, 1)),
+        (["250,0,10:00:00.250", "500,1,10:00:00.500"], (0, 1)),  # integers (an ECG trace)
+        (["0.1,0.25,10:00:00.250", ",0.5,x", "nan,0.75,y"], (1,)),  # a blank cell, "nan": field 0 stays text
+        (["True,0.25", "False,0.5"], ()),  # booleans are not numbers: the text of every field
+        (["18446744073709551616,1", "1e400,2", "1.5e-3,3"], (1,)),  # beyond int64, overflowing
+        (["0.1,0.25", "0.2,0.5"], (0, 1)),  # no line reaches the segment-id field
+    ],
+)
+def test_fast_split_parses_numeric_fields_as_to_numbers_does(body, parsed):
+    """A ``numeric`` field comes as floats only when every cell is a number, equal to `to_numbers` of the
+    plain split's text (else as that text, which `read_bio_file` parses and lists as before); fields not
+    in ``read`` come back blank; the others are the plain split's text."""
+    plain, plain_counts = _split_fields_plain(body, 4)
+    fast, counts = _split_fields_fast(body, 4, numeric=(0, 1), read=(0, 1, 3))
+    pd.testing.assert_series_equal(counts, plain_counts)
+    assert tuple(f for f in (0, 1) if fast[f].dtype == float) == parsed
+    for f in (0, 1):
+        if f in parsed:
+            np.testing.assert_array_equal(fast[f].to_numpy(), to_numbers(plain[f]).to_numpy())
+        else:
+            assert fast[f].tolist() == plain[f].tolist()
+    assert fast[2].eq("").all() and fast[3].tolist() == plain[3].tolist()

@@ -53,3 +53,22 @@ def test_parallel_and_serial_runs_give_the_same_results_in_chunk_order(tmp_path)
     assert [r["tokens"].tolist() for r in serial.results] == [r["tokens"].tolist() for r in parallel.results]
     again = run_chunks(tokenize_chunk, _chunks(TEXTS), ChunkCache(tmp_path / "b", "t"), jobs=2, progress=False)
     assert (again.hits, again.computed) == (3, 0)
+
+
+def test_audio_chunks_are_read_back_in_one_opening_each_with_or_without_notes(tmp_path, monkeypatch):
+    """`_per_file` opens each cached chunk once: a chunk cached before wav notes existed gets '' notes."""
+    from emotion_classifier.features import audio_stage
+
+    cache = ChunkCache(tmp_path, "audio")
+    meta = {"offsets": np.array([0, 5, 9]), "status": np.array(["", ""]), "conversions": np.array(["", "x"]),
+            "duration": np.array([0.05, 0.04])}  # fmt: skip
+    cache.save("old", meta)
+    cache.save("new", {**meta, "notes": np.array(["cut", ""])})
+    opened = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda path, **kw: opened.append(path) or real_load(path, **kw))
+    chunks = [Chunk("old", ()), Chunk("new", ())]
+    found = audio_stage._per_file(cache, chunks, [["a.wav", "b.wav"], ["c.wav", "d.wav"]])
+    assert len(opened) == 2
+    assert [found[p].note for p in ("a.wav", "b.wav", "c.wav", "d.wav")] == ["", "", "cut", ""]
+    assert found["d.wav"].place == (1, 5, 9) and found["b.wav"].conversions == "x"

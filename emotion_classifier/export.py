@@ -37,9 +37,6 @@ EXPORT_FILE = "export.json"
 MODEL_CARD = "model_card.md"
 TOLERANCE = 1e-4
 """Largest difference allowed between an exported network's probabilities and the Keras network's."""
-PRETRAINED_ENCODER_MODALITIES: tuple[str, ...] = ("speech_ssl", "text_plm")
-"""Models over a frozen pretrained encoder's features: their input needs that encoder (PyTorch) at
-prediction, which an export exists to avoid, so they are refused."""
 SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("macro_f1", "macro-F1"), ("uar", "unweighted accuracy"), ("accuracy", "accuracy"),
     ("weighted_f1", "weighted-F1"), ("valence_ccc", "valence CCC"), ("arousal_ccc", "arousal CCC"),
@@ -63,10 +60,6 @@ def models_to_export(folder: Path) -> dict[str, str]:
     if (folder / EXPORT_FILE).is_file():
         raise InputError("--models: is already an exported folder; give the Keras models folder", folder)
     singles = {m: s for m in registry.modality_names(joint=False) if (s := _model_stem(folder, m))}
-    pretrained = sorted(set(singles) & set(PRETRAINED_ENCODER_MODALITIES))
-    if pretrained:
-        raise InputError(f"--models: {', '.join(pretrained)} reads a pretrained encoder's features (PyTorch at "
-                         "prediction), which export does not cover; move that model out of the folder first", folder)
     choice = read_fusion_choice(folder, tuple(singles))
     if choice.method in registry.modality_names(joint=True):
         stem = _model_stem(folder, choice.method)
@@ -75,19 +68,40 @@ def models_to_export(folder: Path) -> dict[str, str]:
     if not singles:
         raise InputError("--models: not a models folder (no NAME.keras + NAME.json of "
                          f"{', '.join(registry.modality_names())})", folder)  # fmt: skip
+    for modality, stem in singles.items():
+        _check_exportable(folder, modality, stem)
     return singles
+
+
+def _check_exportable(folder: Path, modality: str, stem: str) -> None:
+    """Refuse (one line) a model whose estimator, or one of whose parts (a joint network's, from its
+    sidecar), declares an ``export_refusal``."""
+    from emotion_classifier.training.estimators import estimator_class
+
+    config = read_json(folder / f"{stem}.json", expect=dict).get("config", {})
+    parts = config.get(registry.modality(modality).parts_setting) or registry.modality(modality).parts
+    for name in (modality, *parts):
+        why = estimator_class(name).export_refusal
+        if why:
+            raise InputError(f"{name} {why}; move {stem}.keras out of the folder (or choose another fusion) "
+                             "to export the others", folder / f"{stem}.keras")  # fmt: skip
 
 
 def _probe_inputs(network, rng: np.random.Generator, rows: int = 3):
     """Inputs of the network's own shapes for the export check: ids 0 (padding) and 1 (OOV) for
-    integer inputs, standard normals otherwise, with the last two steps of sequences zero (masked)."""
+    integer inputs, standard normals otherwise, with the last two steps of every sequence zero (what the
+    networks mask): the token axis of integer inputs, the frame axis (the one before the features) of
+    float ones, where it is longer than 2."""
     probes = {}
     for spec in network.inputs:
         shape = [rows] + [5 if d is None else int(d) for d in spec.shape[1:]]
         integer = "int" in str(spec.dtype)
         value = rng.integers(0, 2, shape) if integer else rng.normal(size=shape)
-        if len(shape) >= (2 if integer else 3) and not spec.name.endswith("_present"):
-            value[:, -2:] = 0
+        steps = -1 if integer else -2
+        if len(shape) >= 1 - steps and shape[steps] > 2:
+            index = [slice(None)] * len(shape)
+            index[steps] = slice(-2, None)
+            value[tuple(index)] = 0
         probes[spec.name] = value.astype(str(spec.dtype))
     return probes if len(probes) > 1 else next(iter(probes.values()))
 

@@ -289,6 +289,10 @@ class ModalityModel:
     function for every size keeps a batch after single recordings from tracing again. The outputs
     equal ``predict``'s (tests/test_predict.py)."""
 
+    export_refusal: ClassVar[str] = ""
+    """Why ``emotion export`` does not cover this model ('' when it does): an exported folder must predict
+    with onnxruntime alone."""
+
     fixed_length_setting: ClassVar[str] = ""
     """The setting that makes this modality's rows fixed-length vectors ('' when none does or every
     setting does): what a refusal of SMOTE suggests instead."""

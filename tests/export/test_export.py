@@ -123,3 +123,21 @@ def test_model_card_gives_the_run_scores_and_the_synthetic_warning(export_root, 
     assert "trained on the **synthetic** sample corpus" in card
     assert "| bio | 0.250 [0.200, 0.310] | 0.300 | 0.400 | 0.350 | 0.100 | 0.200 [0.100, 0.300] |" in card
     assert "KEMDy19" in card
+
+
+def test_pretrained_encoder_models_are_refused_in_one_line(export_root, bio_only, tmp_path, capsys):
+    """A speech_ssl model (here a stand-in: only its file names and sidecar are read before refusing), and an
+    early-fusion network chosen by fusion.json whose sidecar names a pretrained-encoder part."""
+    single = shutil.copytree(bio_only, tmp_path / "ssl")
+    for suffix in (".keras", ".json"):
+        shutil.copyfile(single / f"bio{suffix}", single / f"speech_ssl{suffix}")
+    assert main(["export", "--models", str(single), "--out", str(tmp_path / "out")]) == 2
+    err = _one_line_error(capsys)
+    assert "speech_ssl reads a pretrained encoder" in err and "speech_ssl.keras" in err
+    joint = shutil.copytree(export_root / "models", tmp_path / "joint")
+    sidecar = json.loads((joint / "early_fusion.json").read_text())
+    sidecar["config"]["early_fusion_parts"] = ["text_plm", "bio"]
+    (joint / "early_fusion.json").write_text(json.dumps(sidecar))
+    assert main(["export", "--models", str(joint), "--out", str(tmp_path / "out")]) == 2
+    assert "text_plm reads a pretrained encoder" in _one_line_error(capsys)
+    assert not (tmp_path / "out").exists()

@@ -431,8 +431,9 @@ def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
     p.add_argument("--models", default="h5_models",
-                   help="folder of the saved models, or their bundle: FILE.zip or an https:// link (a Google Drive "
-                        "share link too; downloaded once into $EMOTION_CACHE) (default: %(default)s)")
+                   help="folder of the saved models (or an `emotion export` folder: no TensorFlow needed), or their "
+                        "bundle: FILE.zip or an https:// link (a Google Drive share link too; downloaded once into "
+                        "$EMOTION_CACHE) (default: %(default)s)")
     p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
     transcript = p.add_mutually_exclusive_group()
     transcript.add_argument("--text", default=None, help="the transcript as text")

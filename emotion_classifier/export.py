@@ -111,8 +111,12 @@ def _export_network(source: Path, stem: str, target: Path, fmt: str) -> tuple[fl
     network's input names."""
     from emotion_classifier.training.estimators import keras_models
 
-    keras_models()  # the custom layers safe mode needs
-    import keras
+    try:
+        keras_models()  # the custom layers safe mode needs
+        import keras
+    except ImportError as exc:
+        raise InputError(f"export reads the Keras models: it needs the full install with TensorFlow ({exc})",
+                         source / f"{stem}.keras") from None  # fmt: skip
 
     network = keras.saving.load_model(source / f"{stem}.keras", safe_mode=True)
     probes = _probe_inputs(network, np.random.default_rng(0))

@@ -101,3 +101,12 @@ def test_a_damaged_exported_network_is_one_line(cases, tmp_path, capsys):
     assert main(["predict", "--models", str(folder), "--txt", first["txt"]]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bio.onnx" in err and "not a readable ONNX model" in err
+
+
+def test_an_exported_folder_travels_as_a_models_bundle(cases, tmp_path, monkeypatch, capsys):
+    folder, recordings, reference = cases
+    bundle = tmp_path / "exported.zip"
+    assert main(["bundle", "models", str(folder), "--out", str(bundle), "--quiet"]) == 0
+    monkeypatch.setenv("EMOTION_CACHE", str(tmp_path / "cache"))
+    got = EmotionClassifier.load(bundle).predict(**recordings[-1])
+    np.testing.assert_allclose(_vector(got["probabilities"]), _vector(reference[-1]["probabilities"]), atol=ATOL)

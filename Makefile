@@ -11,26 +11,38 @@ TF_EXTRA ?= cpu
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 
-.PHONY: demo test test-fast test-light lint install clean
+.PHONY: demo test test-fast test-light lint install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster,export]'
+	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster,serve,export]'
 	touch $@
 
 install: $(STAMP)
 
+# The page test of `emotion serve` drives the system's Chromium (playwright cannot download its own browser
+# offline) and needs a Korean font. Installed with apt when missing (CI: root on Debian); nothing when present.
+CHROMIUM ?= /usr/bin/chromium
+KOREAN_FONT ?= /usr/share/fonts/truetype/nanum
+browser:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -d $(KOREAN_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and fonts-nanum with apt-get (for the page test of emotion serve)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null; \
+	  else echo "warning: $(CHROMIUM) or a Korean font is missing; run as root: apt-get install chromium fonts-nanum"; fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/emotion run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 	$(MAKE) test-light
 
-# The light predictor (README, "Exporting"): .venv-light holds the package with the [onnx] extra only, no
+# The light predictor (README, "Exporting"): .venv-light holds the package with the [onnx] extra and pytest, no
 # TensorFlow (checked after the install). The main venv builds a tiny corpus, models and their ONNX export into a
 # temporary folder; the light venv's prediction tests read it (EMOTION_LIGHT_EXPORT) and fail without it.
 LIGHT_VENV ?= .venv-light
@@ -40,7 +52,7 @@ LIGHT_TESTS := tests/export/test_light_predict.py
 $(LIGHT_STAMP): pyproject.toml
 	test -x $(LIGHT_VENV)/bin/python || $(PYTHON) -m venv $(LIGHT_VENV)
 	$(LIGHT_VENV)/bin/python -m pip install -q --upgrade pip
-	$(LIGHT_VENV)/bin/python -m pip install -q -e '.[onnx,dev]'
+	$(LIGHT_VENV)/bin/python -m pip install -q -e '.[onnx]' 'pytest>=7'
 	$(LIGHT_VENV)/bin/python -c 'import importlib.util as u, sys; sys.exit("tensorflow in the light venv" if u.find_spec("tensorflow") else 0)'
 	touch $@
 

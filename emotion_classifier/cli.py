@@ -481,6 +481,56 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_export)
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from emotion_classifier.serve.app import (
+            LOOPBACK_NAMES,
+            ServeLimits,
+            bind,
+            create_app,
+            describe,
+            server,
+            warm_up,
+        )
+    except ImportError as exc:
+        raise InputError(f"emotion serve needs the [serve] extra ({exc.name} is missing): "
+                         "pip install 'emotion_classifier[serve]'") from None
+    from emotion_classifier.predict import EmotionClassifier
+
+    limits = ServeLimits(max_mb=args.max_mb, max_seconds=args.max_seconds, workers=args.workers, queue=args.queue)
+    sock = bind(args.host, args.port)  # before the models load: a taken port is said at once
+    classifier = EmotionClassifier.load(args.models)
+    took = warm_up(classifier)
+    about = describe(classifier)
+    print(f"[emotion serve] models from {classifier.folder}: {', '.join(about['models'])} ({about['method']}); "
+          + (f"warmed up in {took:.1f} s" if took is not None else "no warm-up (no text or speech model)"))
+    local = args.host in LOOPBACK_NAMES
+    if not local:
+        print(f"[emotion serve] listening on {args.host}: anyone who can reach this machine can send recordings",
+              file=sys.stderr)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"[emotion serve] open http://{host}:{sock.getsockname()[1]}/  (Ctrl-C stops)", flush=True)
+    server(create_app(classifier, limits, LOOPBACK_NAMES if local else None)).run(sockets=[sock])
+    return 0
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="a local web page and JSON API (POST /predict) on the saved models",
+                       description="Serves the models of --models over HTTP: the page at /, POST /predict (multipart "
+                                   "fields wav, text, eda, temp, ibi), GET /health. Needs the [serve] extra.")
+    p.add_argument("--models", default="h5_models", help="folder of the saved models, or their bundle (as for "
+                   "`emotion predict`) (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine "
+                   "only; 0.0.0.0 opens it to the network)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s; 0: any free port)")
+    p.add_argument("--max-mb", type=float, default=20.0, help="largest request body in MB (default: %(default)s)")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="longest wav in seconds (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=1, help="predictions at once (default: %(default)s)")
+    p.add_argument("--queue", type=int, default=8,
+                   help="requests that may wait for a worker; more get 503 (default: %(default)s)")
+    p.set_defaults(func=_cmd_serve)
+
+
 def _bundle_folder(value: str, kind: str, what: str, *, quiet: bool = False) -> str:
     """``--artifacts``/``--models`` given as a bundle (``.zip`` or ``https://`` link): its folder unpacked
     in the cache (`bundles.resolve`); a folder path is returned unchanged."""
@@ -552,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict,
-                _add_export, _add_bundle):
+                _add_export, _add_serve, _add_bundle):
         add(sub)
     return parser
 

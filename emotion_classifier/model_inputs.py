@@ -20,7 +20,14 @@ from emotion_classifier.datasets import clean_transcript, read_transcript
 from emotion_classifier.errors import AudioError, InputError, TranscriptError
 from emotion_classifier.features import PrepareConfig
 from emotion_classifier.features.encoder_stage import encoder_inputs
-from emotion_classifier.features.inputs import TEXT_EMPTY, InputSpec, bio_input, speech_input, text_inputs
+from emotion_classifier.features.inputs import (
+    TEXT_EMPTY,
+    InputSpec,
+    PersonSignalCache,
+    bio_input,
+    speech_input,
+    text_inputs,
+)
 from emotion_classifier.features.speech_ssl import SPEECH_SSL
 from emotion_classifier.features.text_plm import TEXT_PLM
 from emotion_classifier.features.tokenizers import resolve_stopwords
@@ -28,6 +35,9 @@ from emotion_classifier.training.estimators import ModalityModel, preprocessing_
 
 BIO_SIGNALS: dict[str, str] = {"eda": "EDA", "temp": "TEMP", "ibi": "IBI", "ecg": "ECG"}
 """Keyword (and CSV column) of each bio file -> the signal the bio reader reads from it."""
+PERSON_SIGNALS = PersonSignalCache(maxsize=64)
+"""The predictor's cache of people's bio files (`bio_feature_rows`): each person's files are read and
+prepared once while they are unchanged, however many of the person's recordings are predicted."""
 
 
 @dataclass
@@ -130,7 +140,8 @@ def speech_frames(recording: Recording, spec: InputSpec) -> tuple:
 
 
 def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequence[str], names: Sequence[str],
-                     normalisation: str = "session") -> tuple[np.ndarray, list[str]]:  # fmt: skip
+                     normalisation: str = "session",
+                     cache: PersonSignalCache | None = None) -> tuple[np.ndarray, list[str]]:  # fmt: skip
     """Rows of the bio model's features (NaN where not computable) for segments of one person's files
     (signal -> a path or the person's paths), and per segment why it is unusable ('' if usable).
 
@@ -141,6 +152,8 @@ def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequ
     the model's (its artifacts' `bio_normalisation`); when a signal has too little of the person's
     signal to normalise by (an export without ids, or fewer than `MIN_NORMALISATION_SAMPLES` samples),
     a `UserWarning` names its files: `*_pnorm` values of 0 and 1 would otherwise pass unnoticed.
+    ``cache`` keeps the files' reading between calls (None: `PERSON_SIGNALS`; ``PersonSignalCache(0)``:
+    read them again).
     """
     n = len(segment_ids)
     if not files:
@@ -151,7 +164,8 @@ def bio_feature_rows(files: Mapping[str, str | Sequence[str]], segment_ids: Sequ
             raise InputError(f"{signal} file not found", path)
     unique = list(dict.fromkeys(segment_ids))
     try:
-        found = bio_input(paths, [(sid, sid) for sid in unique], whole_file=True, normalisation=normalisation)
+        found = bio_input(paths, [(sid, sid) for sid in unique], whole_file=True, normalisation=normalisation,
+                          cache=PERSON_SIGNALS if cache is None else cache)  # fmt: skip
     except ValueError as exc:  # a signal the file's corpus has no files of
         raise InputError(str(exc)) from None
     for item in found.report["unusable"]:

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fusion",),
     ("reporting",),
     ("run_config", "run_estimate", "settings", "pipeline", "model_inputs", "predict", "predict_io", "tables",
-     "workspace", "export", "cli",
+     "workspace", "export", "serve", "cli",
      "__main__", "__init__"),
 )
 """Ground helpers -> datasets -> features -> models -> training -> fusion -> reporting -> entry points.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -180,16 +181,21 @@ def _session_statistics(samples: pd.DataFrame, n_segments: int) -> pd.DataFrame:
     return pd.DataFrame({"mean": [mean] * n_segments, "sd": [sd] * n_segments, "n": [len(level)] * n_segments})
 
 
-def _past_statistics(samples: pd.DataFrame, segment_ids: Sequence[str]) -> pd.DataFrame:
-    """Each segment's mean, sd and count over the person's samples up to the segment's last sample:
-    earlier files first, then this file up to that time (samples at that very time included)."""
+def _past_at_end(samples: pd.DataFrame) -> pd.DataFrame:
+    """Every segment id's mean, sd and count over the person's samples up to the segment's last sample
+    (index: the ids): earlier files first, then this file up to that time (samples at that very time
+    included)."""
     ordered = samples.sort_values(["file", "time"], kind="stable")
     level = ordered["level"].astype(float).expanding()
     running = pd.DataFrame({"mean": level.mean(), "sd": level.std(ddof=1), "n": level.count()})
     running = running.groupby([ordered["file"], ordered["time"]]).transform("last")  # ties see each other
     at_end = running.assign(segment_id=ordered["segment_id"])[ordered["segment_id"].ne("")]
-    at_end = at_end.groupby("segment_id").tail(1).set_index("segment_id")
-    return at_end.reindex(list(segment_ids)).reset_index(drop=True)
+    return at_end.groupby("segment_id").tail(1).set_index("segment_id")
+
+
+def _past_statistics(samples: pd.DataFrame, segment_ids: Sequence[str]) -> pd.DataFrame:
+    """Each segment's `_past_at_end` statistics, positionally (NaN for an id without samples)."""
+    return _past_at_end(samples).reindex(list(segment_ids)).reset_index(drop=True)
 
 
 def person_statistics(samples: pd.DataFrame, segment_ids: Sequence[str], normalisation: str) -> pd.DataFrame | None:
@@ -202,17 +208,6 @@ def person_statistics(samples: pd.DataFrame, segment_ids: Sequence[str], normali
     if normalisation == "past":
         return _past_statistics(samples, segment_ids)
     return _session_statistics(samples, len(segment_ids))
-
-
-def _by_segment(labelled: pd.DataFrame, segment_ids: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The samples of the asked segments grouped contiguously (time order kept inside each group),
-    each unique id's sample count, and where each of `segment_ids` sits among the unique ids."""
-    unique = list(dict.fromkeys(segment_ids))
-    codes = pd.Index(unique).get_indexer(labelled["segment_id"])
-    order = np.argsort(codes, kind="stable")
-    order = order[codes[order] >= 0]  # samples of segments not asked for are not summarised
-    counts = np.bincount(codes[order], minlength=len(unique))
-    return labelled.iloc[order], counts, pd.Index(unique).get_indexer(list(segment_ids))
 
 
 def _group_summaries(grouped: pd.DataFrame, counts: np.ndarray, signal: str) -> dict[str, np.ndarray]:
@@ -292,6 +287,64 @@ def _normalised(summary: dict[str, np.ndarray], mean: np.ndarray, sd: np.ndarray
     return out
 
 
+@dataclass
+class PersonSignal:
+    """One person's samples of one signal, prepared once for any segments asked (`person_signal`).
+
+    `signal_features` of a person's files is mostly work on the whole files (SCRs, the person's
+    statistics, sorting), whatever segments are asked: a predictor keeps this between recordings of
+    the same person (`features.inputs.PersonSignalCache`) and summarises only the recording's segment.
+    ``grouped``: the samples with a segment id, each id's samples contiguous (time order inside),
+    ``spans`` where each id's samples sit in it; ``statistics`` the normalisation's (session: one row;
+    past: one row per segment id; None for ``none``).
+    """
+
+    signal: str
+    normalisation: str
+    grouped: pd.DataFrame
+    spans: dict[str, tuple[int, int]]
+    statistics: pd.DataFrame | None
+    scr_failures: int
+
+    def statistics_for(self, segment_ids: Sequence[str]) -> pd.DataFrame | None:
+        """`person_statistics` of the asked segments, positionally."""
+        if self.statistics is None:
+            return None
+        if self.normalisation == "past":
+            return self.statistics.reindex(list(segment_ids)).reset_index(drop=True)
+        return self.statistics.iloc[[0] * len(segment_ids)].reset_index(drop=True)
+
+    def by_segment(self, segment_ids: Sequence[str]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The samples of the asked segments grouped contiguously (time order kept inside each group),
+        each unique id's sample count, and where each of `segment_ids` sits among the unique ids."""
+        unique = list(dict.fromkeys(segment_ids))
+        spans = [self.spans.get(sid, (0, 0)) for sid in unique]
+        counts = np.array([stop - start for start, stop in spans], dtype=np.int64)
+        rows = np.concatenate([np.arange(start, stop) for start, stop in spans]) if spans else np.zeros(0, int)
+        return self.grouped.iloc[rows], counts, pd.Index(unique).get_indexer(list(segment_ids))
+
+
+def person_signal(frames: Sequence[pd.DataFrame], signal: str, sampling_rate: float | None = None,
+                  normalisation: str = "session") -> PersonSignal:  # fmt: skip
+    """The `PersonSignal` of one person's recordings of `signal` (`frames` in chronological order)."""
+    if normalisation not in NORMALISATIONS:
+        raise ValueError(f"bio normalisation must be one of {NORMALISATIONS}, got {normalisation!r}")
+    samples, scr_failures = _prepared_samples(frames, signal, sampling_rate)
+    statistics = None
+    if normalisation == "past":
+        statistics = _past_at_end(samples)
+    elif normalisation == "session":
+        statistics = _session_statistics(samples, 1)
+    labelled = samples[samples["segment_id"] != ""].sort_values("time", kind="stable")
+    # a stable sort by id keeps time order inside each id, as sorting only the asked ids' samples does
+    codes, ids = pd.factorize(labelled["segment_id"])
+    counts = np.bincount(codes, minlength=len(ids))
+    stops = np.cumsum(counts)
+    spans = {sid: (int(stop - n), int(stop)) for sid, n, stop in zip(ids, counts, stops, strict=True)}
+    grouped = labelled.iloc[np.argsort(codes, kind="stable")]
+    return PersonSignal(signal, normalisation, grouped, spans, statistics, scr_failures)
+
+
 def signal_features(
     frames: Sequence[pd.DataFrame], signal: str, segment_ids: Sequence[str], sampling_rate: float | None = None,
     normalisation: str = "session",
@@ -305,10 +358,15 @@ def signal_features(
     all segments at once (`_group_summaries`); per segment the numbers are `summarise`, `hrv` and
     `person_normalise`'s, up to float rounding (tests compare them).
     """
-    samples, scr_failures = _prepared_samples(frames, signal, sampling_rate)
-    statistics = person_statistics(samples, segment_ids, normalisation)
-    labelled = samples[samples["segment_id"] != ""].sort_values("time", kind="stable")
-    grouped, counts, position = _by_segment(labelled, segment_ids)
+    return segment_features(person_signal(frames, signal, sampling_rate, normalisation), segment_ids)
+
+
+def segment_features(person: PersonSignal, segment_ids: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    """`signal_features` of the asked segments from a prepared `PersonSignal`: a segment's row depends
+    on its own samples and the person's statistics only, never on which other segments are asked."""
+    signal, normalisation = person.signal, person.normalisation
+    statistics = person.statistics_for(segment_ids)
+    grouped, counts, position = person.by_segment(segment_ids)
     summary = {name: column[position] for name, column in _group_summaries(grouped, counts, signal).items()}
     n = summary["n"]
     if statistics is not None:
@@ -318,7 +376,7 @@ def signal_features(
     table = pd.DataFrame({f"{prefix}_{name}": column for name, column in summary.items()}, index=index)
     table = table[feature_names(signal, normalisation)]
     counts = {"no_samples": int((n == 0).sum()), "one_sample": int((n == 1).sum()),
-              "recordings_too_short_for_scr": scr_failures}  # fmt: skip
+              "recordings_too_short_for_scr": person.scr_failures}  # fmt: skip
     if statistics is not None:
         few = statistics["n"].to_numpy() < MIN_NORMALISATION_SAMPLES
         counts["normalised_on_few_samples"] = int((few & (n > 0)).sum())

@@ -9,7 +9,10 @@ it was never trained on without any error to show for it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,7 +26,13 @@ from emotion_classifier.datasets import read_bio_file
 from emotion_classifier.datasets.bio import unmatched_ids_problem
 from emotion_classifier.errors import AudioError
 from emotion_classifier.features.audio import AudioSettings, feature_names, wav_features, wav_shortfall
-from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, PREFIXES, signal_features
+from emotion_classifier.features.bio import (
+    MIN_NORMALISATION_SAMPLES,
+    PREFIXES,
+    PersonSignal,
+    person_signal,
+    segment_features,
+)
 from emotion_classifier.features.tokenizers import tokenize
 
 TEXT_EMPTY = "transcript empty after cleaning"
@@ -161,8 +170,99 @@ def thin_normalisation(counts: Mapping[str, int], whole: bool) -> str:
     return f"{few} segment(s) normalised on fewer than {MIN_NORMALISATION_SAMPLES} samples of the person's signal"
 
 
+@dataclass
+class PersonBio:
+    """One signal of one person's files, read and prepared (`read_person_bio`): everything `bio_input`
+    takes from them, whatever segments are asked. ``problems``, ``notes`` and ``unusable`` are the
+    report's entries of these files, ``usable_files`` the files with a signal column, ``whole`` whether
+    they are one untagged utterance."""
+
+    problems: list[dict]
+    notes: list[str]
+    unusable: list[dict]
+    usable_files: list[str]
+    person: PersonSignal
+    whole: bool
+
+
+def read_person_bio(signal: str, paths: Sequence[str | Path], ids: Sequence[tuple[str, str]], corpus: str | None = None,
+                    *, whole_file: bool = False, normalisation: str = "session") -> PersonBio:  # fmt: skip
+    """Read one signal's files of a person (in sorted path order) and prepare its samples (`bio_input`)."""
+    recordings = [read_bio_file(path, signal, corpus) for path in sorted(paths, key=str)]
+    problems = [{**p, "signal": signal} for r in recordings for p in r.problems]
+    if not whole_file:
+        known = {i for pair in ids for i in pair}
+        unmatched = (unmatched_ids_problem(r, known) for r in recordings)
+        problems += [{**p, "signal": signal} for p in unmatched if p is not None]
+    unusable = [{"file": r.path, "signal": signal, "reason": unusable_reason(r)}
+                for r in recordings if unusable_reason(r)]  # fmt: skip
+    usable = [r for r in recordings if not unusable_reason(r)]
+    rate = usable[0].sampling_rate if usable else None
+    frames, whole = _person_samples(usable, ids, whole_file)
+    person = person_signal(frames, signal, rate, normalisation)
+    notes = [r.layout_note for r in recordings if r.layout_note]
+    return PersonBio(problems, notes, unusable, [str(r.path) for r in usable], person, whole)
+
+
+def file_state(path: str | Path) -> tuple:
+    """What changes when a file is edited or replaced: absolute path (a relative one names another file
+    from another working folder), size, modification and change times (ns), inode."""
+    found = os.stat(path)
+    return os.path.abspath(path), found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
+class PersonSignalCache:
+    """The `PersonBio` of recently used (signal, person's files), so that a predictor reads and prepares a
+    person's whole files once, not once per recording (the person normalisation needs all of them).
+
+    Keyed by the signal, each file's `file_state`, the corpus and the normalisation: an edited or replaced
+    file has a new key, so a prediction never uses a stale read (an edit that keeps the size, the inode and
+    the timestamps, within one tick of the file system's clock, is not seen). At most ``maxsize`` entries,
+    the least recently used go first; ``maxsize=0`` caches nothing. Safe to share between threads.
+    """
+
+    def __init__(self, maxsize: int = 64):
+        self.maxsize = maxsize
+        self.hits = self.misses = 0
+        self._entries: OrderedDict[tuple, PersonBio] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, key: tuple | None, build: Callable[[], PersonBio]) -> PersonBio:
+        """The entry of ``key``, built (and kept) when absent; None: built, not kept."""
+        with self._lock:
+            found = self._entries.get(key) if key is not None else None
+            if found is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        built = build()
+        if key is not None and self.maxsize > 0:
+            with self._lock:
+                self._entries[key] = built
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+        return built
+
+    @staticmethod
+    def key(signal: str, paths: Sequence[str | Path], corpus: str | None, normalisation: str) -> tuple | None:
+        """The key of one signal's files (None when one cannot be looked at: then nothing is cached)."""
+        try:
+            return signal, tuple(file_state(p) for p in sorted(paths, key=str)), corpus, normalisation
+        except OSError:
+            return None
+
+
 def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str, str]], corpus: str | None = None,
-              *, whole_file: bool = False, normalisation: str = "session") -> BioInput:  # fmt: skip
+              *, whole_file: bool = False, normalisation: str = "session",
+              cache: PersonSignalCache | None = None) -> BioInput:  # fmt: skip
     """Features of one person's segments from that person's own files.
 
     ``files``: signal -> the person's files of it (all of them: the person normalisation, `*_pnorm`,
@@ -175,35 +275,33 @@ def bio_input(files: Mapping[str, Sequence[str | Path]], ids: Sequence[tuple[str
     segment id at all is one recording of the segment(s) asked (a plain export of an utterance; its
     normalisation then has only the utterance itself), which a corpus file never is.
     ``normalisation``: whose samples give the `*_pnorm` statistics (`features.bio.NORMALISATIONS`).
+    ``cache``: where a predictor keeps each signal's `PersonBio` between calls; used with
+    ``whole_file`` and ids as written only, where what is read does not depend on the ids asked.
     """
     canonical = [c for c, _ in ids]
+    cacheable = cache is not None and whole_file and all(not raw or raw == c for c, raw in ids)
     tables = []
     report = {"problems": [], "notes": [], "counts": {}, "signals_used": [], "unusable": [], "thin": []}
     for signal, paths in files.items():
-        recordings = [read_bio_file(path, signal, corpus) for path in sorted(paths, key=str)]
-        report["problems"] += [{**p, "signal": signal} for r in recordings for p in r.problems]
-        if not whole_file:
-            known = {i for pair in ids for i in pair}
-            unmatched = (unmatched_ids_problem(r, known) for r in recordings)
-            report["problems"] += [{**p, "signal": signal} for p in unmatched if p is not None]
-        report["notes"] += [r.layout_note for r in recordings if r.layout_note]
-        report["unusable"] += [{"file": r.path, "signal": signal, "reason": unusable_reason(r)}
-                               for r in recordings if unusable_reason(r)]  # fmt: skip
-        usable = [r for r in recordings if not unusable_reason(r)]
-        if usable:
+        def build(signal=signal, paths=paths) -> PersonBio:
+            return read_person_bio(signal, paths, ids, corpus, whole_file=whole_file, normalisation=normalisation)
+
+        part = cache.get(cache.key(signal, paths, corpus, normalisation), build) if cacheable else build()
+        report["problems"] += part.problems
+        report["notes"] += part.notes
+        report["unusable"] += part.unusable
+        if part.usable_files:
             report["signals_used"].append(signal)
-        rate = usable[0].sampling_rate if usable else None
-        frames, whole = _person_samples(usable, ids, whole_file)
-        if whole:
-            features, counts = signal_features(frames, signal, [WHOLE_RECORDING], rate, normalisation)
+        if part.whole:
+            features, counts = segment_features(part.person, [WHOLE_RECORDING])
             features = features.loc[[WHOLE_RECORDING] * len(canonical)].set_axis(pd.Index(canonical, name="segment_id"))
         else:
-            features, counts = signal_features(frames, signal, canonical, rate, normalisation)
+            features, counts = segment_features(part.person, canonical)
         tables.append(features)
         report["counts"][signal] = counts
-        reason = thin_normalisation(counts, whole) if usable and normalisation != "none" else ""
+        reason = thin_normalisation(counts, part.whole) if part.usable_files and normalisation != "none" else ""
         if reason:
-            report["thin"].append({"files": [str(r.path) for r in usable], "signal": signal, "reason": reason})
+            report["thin"].append({"files": list(part.usable_files), "signal": signal, "reason": reason})
     if not tables:
         return BioInput(pd.DataFrame(index=pd.Index(canonical, name="segment_id")), np.zeros(len(ids), bool), report)
     table = pd.concat(tables, axis=1)

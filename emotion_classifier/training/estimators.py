@@ -494,7 +494,7 @@ class ModalityModel:
         rows, step = list(x_list), self.predict_chunk_rows
         # Encoded chunk by chunk (at the fitted length, so a row's output never depends on its
         # neighbours): the padded frames of a whole test fold are never held at once.
-        chunks = [self.model_.predict_on_batch(self.encoder_.transform(rows[start:start + step]))
+        chunks = [self._predict_batch(self.encoder_.transform(rows[start:start + step]))
                   for start in range(0, n, step)]
         outputs = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
@@ -502,6 +502,24 @@ class ModalityModel:
             if target in outputs:
                 setattr(result, target, unscale_rating(np.asarray(outputs[target]).reshape(-1)))
         return result
+
+    def _predict_batch(self, x):
+        """``predict_on_batch``, whose function is first traced for any number of rows: traced for the
+        first call's size, TensorFlow would trace it again at the next size (a quarter to one second per
+        model: a batch after single recordings paid that in its first call). An exported network's runner
+        (`networks`: no ``predict_function``, no tracing) is called as it is."""
+        network = self.model_
+        if getattr(network, "predict_function", False) is not None:
+            return network.predict_on_batch(x)  # an exported network, or a Keras function already traced
+        import keras
+
+        if keras.backend.backend() == "tensorflow" and not network.run_eagerly:
+            import tensorflow as tf
+
+            network.make_predict_function()
+            spec = keras.tree.map_structure(lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), a.dtype), x)
+            network.predict_function.get_concrete_function([(spec,)])
+        return network.predict_on_batch(x)
 
     def predict(self, inputs: ModalityInputs, idx: Sequence[int]) -> Prediction:
         """Predictions for every row of ``idx`` (NaN rows where the row lacks the modality)."""

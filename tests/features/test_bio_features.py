@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion_classifier.features.bio import MIN_NORMALISATION_SAMPLES, feature_names, hrv, signal_features
+from emotion_classifier.features.bio import (
+    MIN_NORMALISATION_SAMPLES,
+    feature_names,
+    hrv,
+    person_signal,
+    segment_features,
+    signal_features,
+)
 
 
 def _samples(times, values, ids):
@@ -163,3 +170,24 @@ def test_segments_normalised_on_few_samples_are_counted():
     assert past["normalised_on_few_samples"] == 1 and session["normalised_on_few_samples"] == 0
     _, short = signal_features([_temp_file()], "TEMP", ["A", "B", "ABSENT"], 4.0)
     assert short["normalised_on_few_samples"] == 2  # segments without samples are not counted
+
+
+@pytest.mark.parametrize("normalisation", ["session", "past", "none"])
+@pytest.mark.parametrize("signal", ["TEMP", "EDA", "IBI"])
+def test_a_prepared_person_gives_any_segments_the_rows_of_all_of_them(signal, normalisation):
+    """A predictor prepares a person's files once (`person_signal`) and asks for one segment at a time:
+    each row must be bit for bit the one `signal_features` gives when every segment is asked at once."""
+    rng = np.random.default_rng(3)
+    ids = np.repeat(["", "A", "", "B", "P", "", "C"], [30, 40, 20, 1, 25, 15, 60]).tolist()
+    times = np.arange(len(ids)) / 4.0
+    values = 0.8 + rng.random(len(ids)) * 0.4 if signal == "IBI" else 2 + np.sin(times) + rng.random(len(ids))
+    frames = [_samples(times, values, ids), _samples(times + 100, values[::-1], ids[::-1])]
+    everything, _ = signal_features(frames, signal, ["A", "B", "P", "C"], 4.0, normalisation)
+    person = person_signal(frames, signal, 4.0, normalisation)
+    for asked in (["C"], ["B", "A", "B"], ["Q", "P"]):
+        rows, _ = segment_features(person, asked)
+        known = [sid for sid in asked if sid != "Q"]
+        pd.testing.assert_frame_equal(rows[rows.index != "Q"], everything.loc[known], check_exact=True)
+    unknown = segment_features(person, ["Q"])[0].loc["Q"]
+    n = unknown.index.str.endswith("_n")
+    assert (unknown[n] == 0).all() and unknown[~n].isna().all()

@@ -1,7 +1,7 @@
 """The light predictor: an exported (ONNX) folder predicts without Keras or TensorFlow, through the same
 encoders as training, and gives the Keras predictor's results on real recordings of a generated corpus.
 
-`make test-light` runs this file in `.venv-light` (``pip install -e '.[onnx,dev]'``: no TensorFlow), on a
+`make test-light` runs this file in `.venv-light` (``pip install -e '.[onnx]' pytest``: no TensorFlow), on a
 folder the main venv built (``EMOTION_LIGHT_EXPORT``); the main suite runs it on a folder built here.
 """
 

@@ -109,16 +109,13 @@ def _probe_inputs(network, rng: np.random.Generator, rows: int = 3):
 def _export_network(source: Path, stem: str, target: Path, fmt: str) -> tuple[float, list[str]]:
     """Export one Keras network to ``target``; returns the largest output difference on probes and the
     network's input names."""
-    from emotion_classifier.training.estimators import keras_models
+    from emotion_classifier.training.estimators import load_model
 
-    try:
-        keras_models()  # the custom layers safe mode needs
-        import keras
+    try:  # the model as prediction loads it: NAME.keras in safe mode, or the legacy NAME.h5 weights
+        network = load_model(source, stem).model_
     except ImportError as exc:
         raise InputError(f"export reads the Keras models: it needs the full install with TensorFlow ({exc})",
                          source / f"{stem}.keras") from None  # fmt: skip
-
-    network = keras.saving.load_model(source / f"{stem}.keras", safe_mode=True)
     probes = _probe_inputs(network, np.random.default_rng(0))
     expected = network.predict_on_batch(probes)  # also builds the traced call the ONNX export needs
     try:
@@ -142,7 +139,7 @@ def _export_network(source: Path, stem: str, target: Path, fmt: str) -> tuple[fl
 
 def _sources(folder: Path, stems: Mapping[str, str]) -> dict[str, str]:
     """sha256 of every source file an export is made of (networks, sidecars, fusion.json)."""
-    names = [f"{s}{x}" for s in stems.values() for x in (".keras", ".json")]
+    names = [f"{s}{x}" for s in stems.values() for x in (".keras", ".h5", ".json") if (folder / f"{s}{x}").is_file()]
     names += [FUSION_FILE] if (folder / FUSION_FILE).is_file() else []
     return {name: file_sha256(folder / name) for name in sorted(names)}
 

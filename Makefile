@@ -11,13 +11,13 @@ TF_EXTRA ?= cpu
 TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(TF_EXTRA)
 
-.PHONY: demo test test-fast lint install browser clean
+.PHONY: demo test test-fast test-light lint install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster,serve]'
+	$(BIN)/python -m pip install -q -e '.[$(TF_EXTRA),dev,pretrained,cluster,serve,export]'
 	touch $@
 
 install: $(STAMP)
@@ -40,6 +40,26 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(MAKE) test-light
+
+# The light predictor (README, "Exporting"): .venv-light holds the package with the [onnx] extra and pytest, no
+# TensorFlow (checked after the install). The main venv builds a tiny corpus, models and their ONNX export into a
+# temporary folder; the light venv's prediction tests read it (EMOTION_LIGHT_EXPORT) and fail without it.
+LIGHT_VENV ?= .venv-light
+LIGHT_STAMP := $(LIGHT_VENV)/.installed
+LIGHT_TESTS := tests/export/test_light_predict.py
+
+$(LIGHT_STAMP): pyproject.toml
+	test -x $(LIGHT_VENV)/bin/python || $(PYTHON) -m venv $(LIGHT_VENV)
+	$(LIGHT_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LIGHT_VENV)/bin/python -m pip install -q -e '.[onnx]' 'pytest>=7'
+	$(LIGHT_VENV)/bin/python -c 'import importlib.util as u, sys; sys.exit("tensorflow in the light venv" if u.find_spec("tensorflow") else 0)'
+	touch $@
+
+test-light: $(STAMP) $(LIGHT_STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python tests/export/export_build.py "$$tmp" >/dev/null && \
+	EMOTION_LIGHT_EXPORT="$$tmp" EMOTION_LIGHT_VENV=1 $(LIGHT_VENV)/bin/python -m pytest -q -p no:cacheprovider $(LIGHT_TESTS)
 
 # For iterating: the tests that train no network end to end (readers, settings, metrics, folds, fusion
 # arithmetic, the package's shape). `make test` (the whole suite) is what CI runs.

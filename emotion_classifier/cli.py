@@ -431,8 +431,9 @@ def _write_predictions(chunks, out: str) -> tuple[int, list[str]]:
 def _add_predict(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="emotion of new recordings with the saved final models")
     p.add_argument("--models", default="h5_models",
-                   help="folder of the saved models, or their bundle: FILE.zip or an https:// link (a Google Drive "
-                        "share link too; downloaded once into $EMOTION_CACHE) (default: %(default)s)")
+                   help="folder of the saved models (or an `emotion export` folder: no TensorFlow needed), or their "
+                        "bundle: FILE.zip or an https:// link (a Google Drive share link too; downloaded once into "
+                        "$EMOTION_CACHE) (default: %(default)s)")
     p.add_argument("--wav", default=None, help="a wav file (converted to the training rate, mono)")
     transcript = p.add_mutually_exclusive_group()
     transcript.add_argument("--text", default=None, help="the transcript as text")
@@ -448,6 +449,36 @@ def _add_predict(sub: argparse._SubParsersAction) -> None:
                    "an existing file is kept unless --overwrite")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.set_defaults(func=_cmd_predict)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from emotion_classifier.export import EXPORT_FILE, MODEL_CARD, export_models
+
+    record = export_models(args.models, args.out, args.format, run=args.run, force=args.force)
+    if record.get("unchanged"):
+        print(f"{args.out} already holds this {args.format} export of {args.models}: nothing to do")
+        return 0
+    checked = ", ".join(f"{m} {d:.1e}" for m, d in record["max_output_difference"].items())
+    print(f"exported {', '.join(record['models'])} as {args.format} into {args.out} (with the sidecars, "
+          f"{MODEL_CARD} and {EXPORT_FILE}); largest difference from Keras on probe inputs: {checked}")
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export the final models as ONNX or LiteRT, for prediction without TensorFlow",
+                       description="Every final model of --models (and the early-fusion network when fusion.json "
+                                   "chooses it) as NAME.onnx or NAME.tflite beside its sidecar, with fusion.json, "
+                                   "model_card.md and export.json. `emotion predict --models OUT` and "
+                                   "EmotionClassifier.load(OUT) then need only onnxruntime (pip install "
+                                   "'emotion_classifier[onnx]'). LiteRT cannot run the recurrent (text GRU/LSTM, "
+                                   "speech CRNN) networks without TensorFlow's Flex ops: export refuses them there.")
+    p.add_argument("--models", default="h5_models", help="the Keras models folder (default: %(default)s)")
+    p.add_argument("--format", choices=("onnx", "litert"), default="onnx", help="(default: %(default)s)")
+    p.add_argument("--out", required=True, metavar="DIR", help="the folder to write (written whole, then renamed)")
+    p.add_argument("--run", default=None, metavar="RUN_DIR",
+                   help="the run whose scores the model card gives (default: the run fusion.json names)")
+    p.add_argument("--force", action="store_true", help="replace an --out folder that holds anything else")
+    p.set_defaults(func=_cmd_export)
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -571,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_sample_data, _add_inspect, _add_prepare, _add_train, _add_evaluate, _add_run, _add_predict,
-                _add_serve, _add_bundle):
+                _add_export, _add_serve, _add_bundle):
         add(sub)
     return parser
 

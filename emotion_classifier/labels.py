@@ -19,6 +19,11 @@ _SPELLINGS["disqust"] = "disgust"  # ETRI typo, present in KEMDy19 rater cells a
 TIE_POLICIES: tuple[str, ...] = ("drop", "first", "vote")
 
 
+EMOTION_OUTPUT = "emotion"
+"""The name of every network's 7-way softmax output (EMOTIONS order), in Keras and in every export."""
+REGRESSION_OUTPUTS: tuple[str, ...] = ("valence", "arousal")
+"""The names of the optional valence/arousal outputs (ratings scaled to about [-1, 1])."""
+
 def normalise_emotion(raw: str, where: str = "") -> str:
     """Map one label as written (any case, the `disqust` typo) to its canonical name.
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))  # the notebook generators are scripts, not a package
@@ -34,6 +33,8 @@ def run_notebook(monkeypatch):
     """
 
     def run(notebook, workdir: Path, settings: dict, timeout: int = 300) -> list:
+        from nbclient import NotebookClient  # here: the light venv (make test-light) has no notebook tools
+
         for name, value in settings.items():
             monkeypatch.setenv(name, str(value))
         monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")

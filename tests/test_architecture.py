@@ -13,7 +13,7 @@ from emotion_classifier import registry
 
 PACKAGE = Path(__file__).resolve().parents[1] / "emotion_classifier"
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "labels", "files", "registry", "bundles", "cluster"),
+    ("errors", "labels", "files", "registry", "bundles", "cluster", "networks"),
     ("datasets",),
     ("features",),
     ("models",),
@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fusion",),
     ("reporting",),
     ("run_config", "run_estimate", "settings", "pipeline", "model_inputs", "predict", "predict_io", "tables",
-     "workspace", "serve", "cli",
+     "workspace", "export", "serve", "cli",
      "__main__", "__init__"),
 )
 """Ground helpers -> datasets -> features -> models -> training -> fusion -> reporting -> entry points.

@@ -22,9 +22,11 @@ FORMAT = "emotion_classifier.bundle"
 FORMAT_VERSION = 1
 
 # The types the package writes (artifacts, models, runs, reports). `.keras` loads in safe mode and `.h5`
-# only as weights into a network rebuilt from its JSON sidecar (`ModalityModel._load_network`).
+# only as weights into a network rebuilt from its JSON sidecar (`ModalityModel._load_network`); `.onnx` and
+# `.tflite` (`emotion export`) are graphs of standard operators run by onnxruntime / LiteRT (`networks.py`).
 ALLOWED_SUFFIXES: tuple[str, ...] = (
-    ".csv", ".html", ".h5", ".json", ".keras", ".md", ".npy", ".npz", ".png", ".svg", ".toml", ".tsv", ".txt",
+    ".csv", ".html", ".h5", ".json", ".keras", ".md", ".npy", ".npz", ".onnx", ".png", ".svg", ".tflite", ".toml",
+    ".tsv", ".txt",
 )  # fmt: skip
 ARRAY_SUFFIXES = (".npy", ".npz")
 # Stored, not deflated: already compressed (.keras, .png), or arrays of floats, which deflate shrinks by
@@ -45,7 +47,8 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     "artifacts": Kind("artifacts", "manifest.json", (), "a finished `emotion prepare` output"),
-    "models": Kind("models", None, (".keras", ".h5"), "a folder of saved final models (`--models`)"),
+    "models": Kind("models", None, (".keras", ".h5", ".onnx", ".tflite"),
+                   "a folder of saved final models (`--models`), or an `emotion export` of them"),
     "run": Kind("run", None, (".json",), "a run folder (runs/NAME): scores, predictions, report"),
 }
 

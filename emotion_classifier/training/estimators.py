@@ -5,6 +5,10 @@ resampling) on the labelled training rows that have the modality, and nothing el
 rows serve only early stopping. ``predict`` and ``predict_raw`` apply the stored encoders, and
 ``save``/``load`` keep the network (``.keras``, safe mode) and a JSON sidecar with everything
 prediction needs. The training loop, the runs folder and the CLI live in ``training/train.py``.
+
+Keras (and the network builders of ``emotion_classifier.models``) is imported on first use, by
+fitting, saving or loading a ``.keras`` network: a model loaded from an exported folder (``.onnx`` or
+``.tflite`` beside the same sidecar, `networks`) predicts with the same encoders and never imports it.
 """
 
 from __future__ import annotations
@@ -15,9 +19,8 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -27,18 +30,8 @@ from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.inputs import InputSpec
 from emotion_classifier.features.tokenizers import read_stopwords, resolve_stopwords, tokenizer_version
 from emotion_classifier.files import read_json, write_json, write_text_atomic
-from emotion_classifier.labels import EMOTIONS
-from emotion_classifier.models import (
-    ClassBalancedLoss,
-    build_bio_mlp,
-    build_sentence_mlp,
-    build_speech_crnn,
-    build_speech_pooled,
-    build_text_rnn,
-    compile_heads,
-    training_precision,
-)
-from emotion_classifier.models.heads import EMOTION_OUTPUT, REGRESSION_OUTPUTS
+from emotion_classifier.labels import EMOTION_OUTPUT, EMOTIONS, REGRESSION_OUTPUTS
+from emotion_classifier.networks import exported_network
 from emotion_classifier.training.balance import BALANCE_MODES, balance_training_set, class_counts
 from emotion_classifier.training.batches import RowBatches
 from emotion_classifier.training.encoders import (
@@ -52,6 +45,9 @@ from emotion_classifier.training.encoders import (
     pooled_statistic_names,
 )
 
+if TYPE_CHECKING:
+    import keras
+
 TEXT_ENCODERS: tuple[str, ...] = ("gru", "lstm", "sentence")
 SPEECH_MODELS: tuple[str, ...] = ("crnn", "pooled")
 SIDECAR_VERSION = 1
@@ -59,6 +55,22 @@ STOPWORDS_SUFFIX = ".stopwords.txt"
 """``NAME.stopwords.txt`` beside ``NAME.json``: the stop words the model's text rows were made without."""
 SAVE_FORMATS: tuple[str, ...] = ("keras", "h5")
 _CHOICES = {"balance": BALANCE_MODES, "text_encoder": TEXT_ENCODERS, "speech_model": SPEECH_MODELS}
+
+
+def keras_models():
+    """``emotion_classifier.models`` (the Keras builders, layers and losses), imported on first use.
+
+    Importing it imports Keras and registers the custom layers safe-mode loading needs; only fitting,
+    saving and loading a Keras network call this, so the exported-model predictor stays Keras-free."""
+    import emotion_classifier.models
+
+    return emotion_classifier.models
+
+
+def _keras_version() -> str:
+    import keras
+
+    return keras.__version__
 
 
 @dataclass
@@ -277,6 +289,10 @@ class ModalityModel:
     function for every size keeps a batch after single recordings from tracing again. The outputs
     equal ``predict``'s (tests/test_predict.py)."""
 
+    export_refusal: ClassVar[str] = ""
+    """Why ``emotion export`` does not cover this model ('' when it does): an exported folder must predict
+    with onnxruntime alone."""
+
     fixed_length_setting: ClassVar[str] = ""
     """The setting that makes this modality's rows fixed-length vectors ('' when none does or every
     setting does): what a refusal of SMOTE suggests instead."""
@@ -348,7 +364,8 @@ class ModalityModel:
         """The class-balanced loss (counts of the training rows, which cb_loss never resamples) or CE."""
         if self.config.balance == "cb_loss":
             counts = class_counts(label_ids, len(EMOTIONS))
-            return ClassBalancedLoss(counts.tolist(), beta=self.config.cb_beta, gamma=self.config.cb_gamma)
+            return keras_models().ClassBalancedLoss(counts.tolist(), beta=self.config.cb_beta,
+                                                    gamma=self.config.cb_gamma)
         return "sparse_categorical_crossentropy"
 
     def _training_set(self, inputs: ModalityInputs, train: np.ndarray) -> tuple:
@@ -408,6 +425,8 @@ class ModalityModel:
     def fit(self, inputs: ModalityInputs, train_idx: Sequence[int], val_idx: Sequence[int]) -> ModalityModel:
         """Fit encoders, balancing and the network on ``train_idx``; early-stop on ``val_idx``."""
         cfg = self.config
+        import keras
+
         keras.utils.set_random_seed(cfg.seed)
         train, skipped_train = self._usable_rows(inputs, train_idx)
         val, skipped_val = self._usable_rows(inputs, val_idx)
@@ -416,9 +435,10 @@ class ModalityModel:
         balanced, targets, weights = self._training_set(inputs, train)
         validation = self._validation_set(inputs, val)
         self.input_shape_ = self._input_shape(balanced.x)
-        with training_precision(cfg.mixed_precision):
+        with keras_models().training_precision(cfg.mixed_precision):
             network = self._build_network(self.input_shape_)
-        compile_heads(network, self._emotion_loss(balanced.y), cfg.learning_rate, cfg.emotion_weight)
+        keras_models().compile_heads(network, self._emotion_loss(balanced.y), cfg.learning_rate,
+                                     cfg.emotion_weight)
         stopper = keras.callbacks.EarlyStopping(
             monitor="val_loss" if validation else "loss", patience=cfg.patience, restore_best_weights=True
         )
@@ -476,7 +496,7 @@ class ModalityModel:
         # neighbours): the padded frames of a whole test fold are never held at once.
         chunks = [self._predict_batch(self.encoder_.transform(rows[start:start + step]))
                   for start in range(0, n, step)]
-        outputs = keras.tree.map_structure(lambda *parts: np.concatenate(parts), *chunks)
+        outputs = {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
         result.proba = np.asarray(outputs[EMOTION_OUTPUT], dtype=float)
         for target in REGRESSION_OUTPUTS:  # absent without regression heads: NaN stays
             if target in outputs:
@@ -486,9 +506,14 @@ class ModalityModel:
     def _predict_batch(self, x):
         """``predict_on_batch``, whose function is first traced for any number of rows: traced for the
         first call's size, TensorFlow would trace it again at the next size (a quarter to one second per
-        model: a batch after single recordings paid that in its first call)."""
+        model: a batch after single recordings paid that in its first call). An exported network's runner
+        (`networks`: no ``predict_function``, no tracing) is called as it is."""
         network = self.model_
-        if network.predict_function is None and keras.backend.backend() == "tensorflow" and not network.run_eagerly:
+        if getattr(network, "predict_function", False) is not None:
+            return network.predict_on_batch(x)  # an exported network, or a Keras function already traced
+        import keras
+
+        if keras.backend.backend() == "tensorflow" and not network.run_eagerly:
             import tensorflow as tf
 
             network.make_predict_function()
@@ -526,20 +551,26 @@ class ModalityModel:
             "n_val": self.n_val_,
             "best_epoch": self.best_epoch_,
             "preprocessing": self.preprocessing_,
-            "versions": {"keras": keras.__version__, "numpy": np.__version__},
+            "versions": {"keras": _keras_version(), "numpy": np.__version__},
         }
 
     def _load_network(self, folder: Path, name: str, input_shape: tuple[int, ...]) -> keras.Model:
         """``name.keras`` in safe mode (custom layers and losses are registered by importing
         emotion_classifier.models); else the legacy ``name.h5``, whose weights are loaded into the
         network rebuilt from the sidecar, because Keras 3 cannot rebuild masked graphs from HDF5."""
+        exported = exported_network(folder, name)
+        if exported is not None:  # an `emotion export` folder: ONNX Runtime or LiteRT, no Keras
+            return exported
+        keras_models()  # the custom layers safe mode needs
+        import keras
+
         native, legacy = folder / f"{name}.keras", folder / f"{name}.h5"
         if native.is_file():
             path = native
         elif legacy.is_file():
             path = legacy
         else:
-            raise InputError(f"no {name}.keras or {name}.h5 next to the sidecar", folder)
+            raise InputError(f"no {name}.keras, {name}.h5, {name}.onnx or {name}.tflite next to the sidecar", folder)
         # A truncated or empty file makes Keras say "File not found" (or an h5py/zip error) 28 lines
         # deep about a file that exists; the user can only retrain or copy it again, so say that.
         try:
@@ -681,8 +712,9 @@ class TextModel(ModalityModel):
     def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
         cfg = self.config
         if cfg.text_encoder == "sentence":
-            return build_sentence_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
-        return build_text_rnn(
+            return keras_models().build_sentence_mlp(input_shape[0], cfg.hidden_units, cfg.dropout,
+                                                     cfg.regression_heads)
+        return keras_models().build_text_rnn(
             self.encoder_.vocabulary.size, cfg.embedding_dim, cfg.units, cfg.text_encoder, cfg.dropout,
             cfg.regression_heads,
         )
@@ -717,8 +749,9 @@ class SpeechModel(ModalityModel):
     def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
         cfg = self.config
         if cfg.speech_model == "pooled":
-            return build_speech_pooled(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
-        return build_speech_crnn(
+            return keras_models().build_speech_pooled(input_shape[0], cfg.hidden_units, cfg.dropout,
+                                                      cfg.regression_heads)
+        return keras_models().build_speech_crnn(
             input_shape[-1], cfg.filters, cfg.units, dropout=cfg.dropout, regression=cfg.regression_heads
         )
 
@@ -752,7 +785,7 @@ class BioModel(ModalityModel):
 
     def _build_network(self, input_shape: tuple[int, ...]) -> keras.Model:
         cfg = self.config
-        return build_bio_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
+        return keras_models().build_bio_mlp(input_shape[0], cfg.hidden_units, cfg.dropout, cfg.regression_heads)
 
 
 def make_model(modality: str, config: TrainConfig | None = None) -> ModalityModel:

@@ -59,6 +59,9 @@ def _flat(rows: Sequence) -> np.ndarray:
 class PretrainedEncoderModel(ModalityModel):
     """An MLP with a learnt layer weighting over one prepared encoder's vectors."""
 
+    export_refusal: ClassVar[str] = ("reads a pretrained encoder's features, which need the PyTorch encoder at "
+                                     "prediction: export does not cover it")
+
     stage: ClassVar[str] = ""
 
     @classmethod

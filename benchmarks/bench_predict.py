@@ -122,7 +122,7 @@ def main() -> None:
         from emotion_classifier.predict import EmotionClassifier
 
         if args.models:  # after training, the package is imported already
-            print(f"import emotion_classifier.predict (TensorFlow, librosa): {time.perf_counter() - started:.2f} s")
+            print(f"import emotion_classifier.predict: {time.perf_counter() - started:.2f} s")
         started = time.perf_counter()
         classifier = EmotionClassifier.load(models)
         print(f"load {', '.join(classifier.modalities)} models: {time.perf_counter() - started:.2f} s")

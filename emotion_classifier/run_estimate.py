@@ -12,14 +12,17 @@ seconds of audio, read from the wav headers in about a second) by calibrated per
   at least ``patience + 1``, at most all);
 - fusion and report: ``FIXED_S`` each.
 
-Calibration: the costs reproduce the figures measured on the project's 2-core CPU machine when it was
-not shared (the README's demo run: text 38 s, speech 78 s, bio 24 s, early fusion 119 s for six fits
-on 657 segments; and one fold + final model on a 10,226-segment corpus: bio 62 s, text 134 s, speech
-434 s, within 20 %). On the same machine shared with other work, ``benchmarks/bench_train.py`` ran
-two to three times slower; a GPU, another machine, another encoder or another early-stopping epoch can
-move it further. While the run goes, `RunClock` rescales what is left by how the finished stages
-compared with their estimates (training stages only), so the ETA it prints corrects itself as models
-finish.
+Calibration: the costs reproduce the figures measured on the project's 2-core CPU machine when it was not
+shared (the README's demo run: text 38 s, speech 78 s, bio 24 s, early fusion 119 s for six fits on 657
+segments; and one fold + final model on a 10,226-segment corpus: bio 62 s, text 134 s, speech 434 s, within
+20 %), then recalibrated on the full KEMDy19-size run of 2026-12-01 after streaming batches and the faster
+prepare (10,272 segments, 16.3 h, 5 folds + final model, nearly quiet machine: prepare 33 s, text 347 s,
+speech 1,213 s, bio 70 s, early fusion 1,569 s, 54 min in all; the costs before said 1 h 30 min). Now the full
+run is estimated at 55.5 min and the demo's training at about 3.8 min (measured 4.3 min on 2026-11-30). On the
+same machine shared with other work, ``benchmarks/bench_train.py`` ran two to three times slower; a GPU,
+another machine, another encoder or another early-stopping epoch can move it further. While the run goes,
+`RunClock` rescales what is left by how the finished stages compared with their estimates (training stages
+only), so the ETA it prints corrects itself as models finish.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PREPARE_S_PER_AUDIO_S = 1 / 1600
+PREPARE_S_PER_AUDIO_S = 1 / 3000
 PREPARE_S_PER_SEGMENT = 2e-3
 PREPARE_FIXED_S = 6.0
-FIT_S = 2.0
-EPOCH_S_PER_AUDIO_S = {"speech": 5.8e-4, "early_fusion": 6.0e-4}
-EPOCH_S_PER_SEGMENT = {"text": 4.4e-4, "bio": 2.0e-4, "early_fusion": 7.0e-4}
+FIT_S = 4.0
+EPOCH_S_PER_AUDIO_S = {"speech": 3.5e-4, "early_fusion": 3.5e-4}
+EPOCH_S_PER_SEGMENT = {"text": 3.6e-4, "bio": 7.0e-5, "early_fusion": 4.1e-4}
 DEFAULT_EPOCH_S_PER_SEGMENT = 4.4e-4
 """A model not calibrated above (a registered plug-in) is costed like the text network."""
 EPOCHS_RUN_FRACTION = 0.5

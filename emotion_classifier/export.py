@@ -32,6 +32,7 @@ from emotion_classifier.files import check_writable, read_json, write_json, writ
 from emotion_classifier.fusion.prediction_choice import FUSION_FILE, read_fusion_choice
 from emotion_classifier.labels import EMOTION_OUTPUT, EMOTIONS
 from emotion_classifier.networks import EXPORT_SUFFIXES, RUNNERS
+from emotion_classifier.predict import model_stem
 
 EXPORT_FILE = "export.json"
 MODEL_CARD = "model_card.md"
@@ -43,12 +44,13 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 
 
+KERAS_SUFFIXES: tuple[str, ...] = (".keras", ".h5")
+"""The files of a Keras model an export is made from."""
+
+
 def _model_stem(folder: Path, modality: str) -> str | None:
-    """The stem of a modality's saved Keras model in ``folder`` (``M`` or the legacy h5 name)."""
-    for stem in (modality, registry.h5_name(modality)):
-        if (folder / f"{stem}.json").is_file() and any((folder / f"{stem}{s}").is_file() for s in (".keras", ".h5")):
-            return stem
-    return None
+    """The stem of a modality's saved Keras model in ``folder`` (`predict.model_stem`, Keras files only)."""
+    return model_stem(folder, modality, KERAS_SUFFIXES)
 
 
 def models_to_export(folder: Path) -> dict[str, str]:
@@ -139,7 +141,7 @@ def _export_network(source: Path, stem: str, target: Path, fmt: str) -> tuple[fl
 
 def _sources(folder: Path, stems: Mapping[str, str]) -> dict[str, str]:
     """sha256 of every source file an export is made of (networks, sidecars, fusion.json)."""
-    names = [f"{s}{x}" for s in stems.values() for x in (".keras", ".h5", ".json") if (folder / f"{s}{x}").is_file()]
+    names = [f"{s}{x}" for s in stems.values() for x in (*KERAS_SUFFIXES, ".json") if (folder / f"{s}{x}").is_file()]
     names += [FUSION_FILE] if (folder / FUSION_FILE).is_file() else []
     return {name: file_sha256(folder / name) for name in sorted(names)}
 

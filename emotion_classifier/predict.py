@@ -39,10 +39,14 @@ def single_modalities() -> tuple[str, ...]:
     return registry.modality_names(joint=False)
 
 
-def _model_files(folder: Path, modality: str) -> str | None:
-    """The stem a modality's model is saved under in ``folder`` (``M`` or the legacy h5 name)."""
+def model_stem(folder: Path, modality: str, networks: tuple[str, ...] = ()) -> str | None:
+    """The stem a modality's model is saved under in ``folder`` (``M`` or the legacy h5 name): the one
+    whose sidecar ``STEM.json`` is there and, when ``networks`` names suffixes, a network file of one of
+    them too (`export` wants the Keras file, not an exported one)."""
     for stem in (modality, registry.h5_name(modality)):
-        if (folder / f"{stem}.json").is_file():
+        if (folder / f"{stem}.json").is_file() and (
+            not networks or any((folder / f"{stem}{suffix}").is_file() for suffix in networks)
+        ):
             return stem
     return None
 
@@ -89,12 +93,12 @@ class EmotionClassifier:
         folder = resolve_folder(models_dir, "models")
         if not folder.is_dir():
             raise InputError("models folder not found", folder)
-        stems = {m: _model_files(folder, m) for m in single_modalities()}
+        stems = {m: model_stem(folder, m) for m in single_modalities()}
         models = {m: load_model(folder, stem) for m, stem in stems.items() if stem}
         choice = read_fusion_choice(folder, tuple(models))
         early, method = None, choice.method
         if method in registry.modality_names(joint=True):
-            stem = _model_files(folder, method)
+            stem = model_stem(folder, method)
             early = load_model(folder, stem) if stem else None
             if early is None:
                 warnings.warn(f"{folder / FUSION_FILE}: chooses early_fusion, but the folder holds no early-fusion "

@@ -212,6 +212,18 @@ def test_cli_refuses_a_bad_models_folder_in_one_line(tmp_path, capsys):
     assert "cannot listen on 127.0.0.1:70000" in capsys.readouterr().err
 
 
+def test_cli_without_the_serve_extra_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    """Without FastAPI (the [serve] extra) `emotion serve` names the missing package and the pip line."""
+    import sys
+
+    monkeypatch.delitem(sys.modules, "emotion_classifier.serve.app")
+    monkeypatch.setitem(sys.modules, "fastapi", None)  # importing it now fails as if it were not installed
+    assert main(["serve", "--models", str(tmp_path), "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: emotion serve needs the [serve] extra (fastapi is missing): "
+                   "pip install 'emotion_classifier[serve]'"]
+
+
 def _chromium(pw, *extra: str):
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium fonts-nanum)")

@@ -14,6 +14,7 @@ numbers depend on the machine and on what else runs on it. Not a test.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
@@ -27,6 +28,26 @@ from pathlib import Path
 from joblib.externals.loky import get_reusable_executor
 
 from emotion_classifier.features import prepare
+
+prepare_module = importlib.import_module("emotion_classifier.features.prepare")  # the function shadows the name
+STEPS = ("open_corpus", "check_output_folder", "_segments_csv", "_write_outputs")
+"""prepare's steps outside the stages, timed in `timed_run` (each wrapped on the module)."""
+step_seconds: dict[str, float] = {}
+
+
+def _timed(name: str, function):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            step_seconds[name] = step_seconds.get(name, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+for _step in STEPS:
+    setattr(prepare_module, _step, _timed(_step, getattr(prepare_module, _step)))
 
 
 def _peak_mib(who: int) -> float:
@@ -43,6 +64,7 @@ def _load() -> str:
 
 
 def timed_run(data: Path, out: Path, jobs: int | None) -> tuple[float, float, dict]:
+    step_seconds.clear()
     cpu, started = _cpu_seconds(), time.perf_counter()
     prepare(data, out, jobs=jobs, progress=False)
     wall = time.perf_counter() - started
@@ -61,6 +83,10 @@ def report(label: str, wall: float, cpu: float, manifest: dict) -> None:
         rate = section["counts"]["segments"] / seconds if seconds else float("inf")
         ratio = f"{audio_seconds / seconds:9,.0f}x real time" if seconds else "   (reused)"
         print(f"  {name:5s}: {seconds:7.2f} s  {rate:9,.0f} segments/s  {ratio}  cache {section['cache']}")
+    if step_seconds:
+        steps = ", ".join(f"{name.strip('_')} {seconds:.2f} s" for name, seconds in step_seconds.items())
+        outside = wall - sum(s["seconds"] for s in stages.values())
+        print(f"  outside the stages: {outside:.2f} s ({steps})")
 
 
 def generate(work: Path, corpus: str, size: str) -> Path:

@@ -108,15 +108,51 @@ def save_npz_atomic(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 
 def load_npz(
-    path: str | Path, names: Sequence[str] | None = None, optional: Sequence[str] = ()
+    path: str | Path, names: Sequence[str] | None = None, optional: Sequence[str] = (), mapped: Sequence[str] = ()
 ) -> dict[str, np.ndarray]:
     """Read every array of an npz (or only ``names``, KeyError when one is missing) into memory, refusing
     pickled objects; ``optional`` names are read too where the file has them (arrays added to a format
-    later, which older files lack), in the same opening of the file."""
+    later, which older files lack), in the same opening of the file. Arrays named in ``mapped`` are
+    memory-mapped read-only instead where the file stores them uncompressed (`mapped_member`)."""
     with np.load(path, allow_pickle=False) as data:
-        found = {name: data[name] for name in (data.files if names is None else names)}
-        found.update({name: data[name] for name in optional if name in data.files and name not in found})
+        wanted = [*(data.files if names is None else names), *(n for n in optional if n in data.files)]
+        found = {}
+        for name in dict.fromkeys(wanted):
+            array = mapped_member(path, data.zip.getinfo(f"{name}.npy")) if name in mapped else None
+            found[name] = data[name] if array is None else array
         return found
+
+
+def mapped_member(path: str | Path, member: zipfile.ZipInfo) -> np.ndarray | None:
+    """A stored (uncompressed) ``.npy`` member of a zip as a read-only memory map; None when it cannot be
+    one (compressed, empty, an object array: `load_npz` then reads it).
+
+    A full-size corpus's frames are about 1 GB: mapped, the models that never read them (text, bio)
+    do not hold them, the pages read stay the kernel's page cache (dropped under pressure and read again,
+    shared by every process training on the same artifacts), and nothing is copied while loading. The
+    artifacts are replaced by renaming, never rewritten in place, so a mapped file never changes under us.
+    """
+    if member.compress_type != zipfile.ZIP_STORED:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(member.header_offset)
+            local = handle.read(30)  # the local file header: its name and extra field precede the data
+            if local[:4] != b"PK\x03\x04":
+                return None
+            handle.seek(member.header_offset + 30 + int.from_bytes(local[26:28], "little")
+                        + int.from_bytes(local[28:30], "little"))  # fmt: skip
+            headers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            read_header = headers.get(np.lib.format.read_magic(handle))
+            if read_header is None:
+                return None
+            shape, fortran, dtype = read_header(handle)
+            offset = handle.tell()
+    except (OSError, ValueError):
+        return None
+    if dtype.hasobject or not np.prod(shape, dtype=np.int64):
+        return None
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran else "C")
 
 
 def save_npz_streamed_atomic(

@@ -103,3 +103,29 @@ def test_load_npz_reads_optional_arrays_only_where_present(tmp_path):
     assert load_npz(tmp_path / "old.npz", ["offsets"], optional=["notes"]).keys() == {"offsets"}
     with pytest.raises(KeyError):
         load_npz(tmp_path / "old.npz", ["notes"])
+
+
+def test_mapped_npz_members_equal_the_read_ones_and_are_read_only(tmp_path):
+    """``mapped`` members of a stored npz (streamed or `np.savez`, Fortran order, float16) come back
+    memory-mapped and equal to a plain read; a compressed npz, an empty array and a string array
+    (a unicode dtype maps; only object arrays could not) are read as before."""
+    rng = np.random.default_rng(2)
+    pieces = [rng.random((n, 4)).astype(np.float32) for n in (5, 0, 9)]
+    streamed = tmp_path / "frames.npz"
+    save_npz_streamed_atomic(streamed, "features", iter(pieces), (14, 4), {"segment_id": np.array(["a", "b"])})
+    arrays = {"f": np.asfortranarray(rng.random((6, 3))), "h": rng.random((2, 3, 5)).astype(np.float16),
+              "empty": np.zeros((0, 4), np.float32), "ids": np.array(["가", "b"])}  # fmt: skip
+    np.savez(tmp_path / "plain.npz", **arrays)
+    np.savez_compressed(tmp_path / "packed.npz", **arrays)
+    for path in (streamed, tmp_path / "plain.npz", tmp_path / "packed.npz"):
+        plain = load_npz(path)
+        mapped = load_npz(path, mapped=list(plain))
+        assert mapped.keys() == plain.keys()
+        for name, array in plain.items():
+            np.testing.assert_array_equal(mapped[name], array)
+            assert mapped[name].dtype == array.dtype and mapped[name].shape == array.shape
+            expect_map = "packed" not in path.name and array.size > 0
+            assert isinstance(mapped[name], np.memmap) == expect_map, (path.name, name)
+            if expect_map:
+                assert not mapped[name].flags.writeable
+    assert not isinstance(load_npz(streamed)["features"], np.memmap)  # only when asked

@@ -213,6 +213,6 @@ class AudioFrames:
 
 def load_frames(folder: Path, table: pd.DataFrame) -> AudioFrames:
     """The audio stage's artifact, checked row for row against ``segments.csv``."""
-    audio = load_npz(folder / AUDIO)
+    audio = load_npz(folder / AUDIO, mapped=("features",))  # about 1 GB at full size, read by speech models only
     check_aligned(audio["segment_id"], table, folder / AUDIO)
     return AudioFrames(unpack_frames(audio["features"], audio["offsets"]), audio["feature_names"].tolist())

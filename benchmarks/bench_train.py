@@ -5,7 +5,8 @@
 
 Without ``--artifacts`` a KEMDy19-layout corpus is generated (``--sessions`` x ``--dialogues``) and
 prepared under ``--work`` (a temporary folder by default). Each modality runs in its own process,
-so the peak resident memory printed (``ru_maxrss`` of that process) is the model's alone: loading the
+so the peak resident memory printed (``ru_maxrss`` of that process; ``private``: its anonymous part,
+without the page cache of the memory-mapped artifacts, `PrivatePeak`) is the model's alone: loading the
 artifacts, fitting the first fold (early stopping on its validation sessions), predicting its test
 rows, then fitting the final model. ``--real-lengths`` first writes a copy of the artifacts (beside
 them, ``NAME_real_lengths``, reused) whose frames are stretched to durations drawn from the real
@@ -65,8 +66,40 @@ def real_length_artifacts(source: Path, out: Path, seed: int = 0) -> Path:
     return out
 
 
+class PrivatePeak:
+    """The highest private (anonymous) resident memory of this process, sampled on a thread.
+
+    ``ru_maxrss`` also counts file pages mapped and read: the artifacts' frames are memory-mapped
+    (`files.mapped_member`), so a speech model's resident size includes about 1 GB of page cache the
+    kernel may drop and read again, and that processes on the same artifacts share. Private memory is
+    what each model costs on its own.
+    """
+
+    def __init__(self, every_s: float = 0.05):
+        import threading
+
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every_s,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, every_s: float) -> None:
+        while not self._stop.wait(every_s):
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("RssAnon:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+
+    def stop(self) -> float:
+        """The peak in MiB."""
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+
 def one_model(artifacts_dir: str, modality: str, epochs: int) -> dict:
     """One fold + final model of ``modality`` in this process; what the parent prints."""
+    private = PrivatePeak()
     from emotion_classifier.features import load_artifacts
     from emotion_classifier.training.estimators import TrainConfig, make_model
     from emotion_classifier.training.train import final_split, planned_folds
@@ -81,6 +114,8 @@ def one_model(artifacts_dir: str, modality: str, epochs: int) -> dict:
     fold = folds[0]
     model = make_model(modality, config).fit(inputs, fold.train, fold.val)
     model.predict(inputs, fold.test)
+    fold_epochs = len(model.history_)
+    del model  # as in `emotion run`: a fold's network is saved and let go before the next fit
     fold_s = time.perf_counter() - loaded
     train_idx, val_idx = final_split(inputs, eligible, config.seed)
     final = make_model(modality, config).fit(inputs, train_idx, val_idx)
@@ -90,10 +125,11 @@ def one_model(artifacts_dir: str, modality: str, epochs: int) -> dict:
         "audio_hours": None if audio_s is None else audio_s / 3600,
         "load_s": loaded - started,
         "fold_s": fold_s,
-        "fold_epochs": len(model.history_),
+        "fold_epochs": fold_epochs,
         "final_s": time.perf_counter() - loaded - fold_s,
         "final_epochs": len(final.history_),
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "private_mib": private.stop(),
     }
 
 
@@ -132,7 +168,7 @@ def main() -> None:
         print(f"one fold + final model per modality on {artifacts} (epochs <= {args.epochs}"
               f"{', real segment lengths' if args.real_lengths else ''})")
         print(f"{'model':<8} {'segments':>8} {'audio h':>8} {'load s':>7} {'fold s':>7} {'ep':>3} "
-              f"{'final s':>8} {'ep':>3} {'peak MiB':>9}")
+              f"{'final s':>8} {'ep':>3} {'peak MiB':>9} {'private':>8}")
         for modality in args.modalities:
             command = [sys.executable, __file__, "--artifacts", str(artifacts), "--child", modality,
                        "--epochs", str(args.epochs)]
@@ -143,7 +179,8 @@ def main() -> None:
             r = json.loads(done.stdout.strip().splitlines()[-1])
             hours = "" if r["audio_hours"] is None else f"{r['audio_hours']:.2f}"
             print(f"{modality:<8} {r['segments']:>8} {hours:>8} {r['load_s']:>7.1f} {r['fold_s']:>7.1f} "
-                  f"{r['fold_epochs']:>3} {r['final_s']:>8.1f} {r['final_epochs']:>3} {r['peak_mib']:>9.0f}",
+                  f"{r['fold_epochs']:>3} {r['final_s']:>8.1f} {r['final_epochs']:>3} {r['peak_mib']:>9.0f} "
+                  f"{r['private_mib']:>8.0f}",
                   flush=True)
 
 

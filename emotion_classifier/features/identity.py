@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from emotion_classifier.datasets.layout import annotation_files, detect_corpus
@@ -40,12 +40,6 @@ def file_digest(path: str | Path) -> str | None:
         return None
 
 
-def below(root: Path, path: str | Path) -> str:
-    """``path`` relative to ``root`` when it is below it, else as given."""
-    p = Path(path)
-    return str(p.relative_to(root)) if p.is_relative_to(root) else str(p)
-
-
 class ContentDigests:
     """Content digests of the files below ``root``, each read at most once per run and not at all when
     the previous manifest's ``inputs`` recorded the same relative path, size and mtime."""
@@ -55,58 +49,20 @@ class ContentDigests:
         self._previous = previous_inputs or {}
         self._found: dict[str, dict] = {}
         self._relative: dict[str | Path, str] = {}
-        self._pool: ThreadPoolExecutor | None = None
-        self._listing: Future | None = None
-        self._pending: dict[str, Future] = {}
-
-    def start(self, list_paths: Callable[[], Iterable[str | Path]], threads: int | None = None) -> None:
-        """Find the entries of the files ``list_paths`` names in the background, on ``threads`` threads
-        (default: one per core), while this thread goes on; `entry` waits for a file still being read.
-
-        `prepare` starts the corpus's wavs here before it reads the annotation files: a cold full-size
-        corpus's 2 GB took 7.7 s of reading before the audio stage could start, and the 7 s of parsing
-        annotations and transcripts hold one core while the reading mostly waits on the disk. The
-        listing runs in the background too. `close` abandons what is left (a run that fails early).
-        """
-        self._pool = ThreadPoolExecutor(threads or os.cpu_count() or 1, thread_name_prefix="digest")
-        pool = self._pool
-
-        def submit_all() -> dict[str, Future]:
-            pending = {}
-            for path in list_paths():
-                rel = below(self.root, path)
-                if rel not in self._found and rel not in pending:
-                    pending[rel] = pool.submit(self._new_entry, rel, path)
-            return pending
-
-        self._listing = pool.submit(submit_all)
-
-    def close(self) -> None:
-        """Stop the background reading `start` began (files not yet read are left unread)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def _started(self, rel: str) -> Future | None:
-        """The background entry of ``rel`` (None: `start` did not list it), once the listing is done."""
-        if self._listing is not None:
-            listing, self._listing = self._listing, None
-            self._pending = listing.result()
-        return self._pending.pop(rel, None)
 
     def relative(self, path: str | Path) -> str:
         """The path below the corpus root (what stays the same when the corpus moves); others as given.
         Remembered: a full corpus's 10,000 wavs are asked about six times each per run (0.7 s of pathlib)."""
         if path not in self._relative:
-            self._relative[path] = below(self.root, path)
+            p = Path(path)
+            self._relative[path] = str(p.relative_to(self.root)) if p.is_relative_to(self.root) else str(p)
         return self._relative[path]
 
     def entry(self, path: str | Path) -> dict:
         """``{size, mtime_ns, sha256}`` of a file (all None when it does not exist)."""
         rel = self.relative(path)
         if rel not in self._found:
-            started = self._started(rel)
-            self._found[rel] = started.result() if started is not None else self._new_entry(rel, path)
+            self._found[rel] = self._new_entry(rel, path)
         return self._found[rel]
 
     def _new_entry(self, rel: str, path: str | Path) -> dict:
@@ -120,17 +76,10 @@ class ContentDigests:
         """Find the entries of many files at once, on ``threads`` threads (default: one per core): reading
         and hashing release the GIL, and a full corpus's 2 GB of wavs took 3 s of one core in this process
         before the audio stage's first chunk could start."""
-        todo, started = {}, {}
-        for path in paths:
-            if (rel := self.relative(path)) not in self._found and rel not in todo and rel not in started:
-                if (future := self._started(rel)) is not None:
-                    started[rel] = future
-                else:
-                    todo[rel] = path
+        todo = {rel: p for p in paths if (rel := self.relative(p)) not in self._found}
         with ThreadPoolExecutor(threads or os.cpu_count() or 1) as pool:
             for rel, found in zip(todo, pool.map(self._new_entry, todo, todo.values()), strict=True):
                 self._found[rel] = found
-        self._found.update((rel, future.result()) for rel, future in started.items())
 
     def key(self, path: str | Path) -> list:
         """What a cache key holds for a file: its relative path and its content digest."""

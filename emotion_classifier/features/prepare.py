@@ -21,7 +21,6 @@ import pandas as pd
 from emotion_classifier import registry
 from emotion_classifier.datasets import open_corpus
 from emotion_classifier.datasets.layout import annotation_files
-from emotion_classifier.datasets.segment_table import wav_files
 from emotion_classifier.datasets.summary import stop_at_first_problem
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
@@ -193,22 +192,13 @@ def prepare(
     versions = package_versions()
     if nothing_changed(previous, data, out, config.as_dict(), versions):
         return _nothing_to_do(previous, config, out, progress)
-    digests = ContentDigests(Path(data).resolve(), previous.get("inputs"))  # open_corpus's root
-    digests.start(lambda: wav_files(data))  # read while the annotations are parsed
-    try:
-        return _prepare(data, out, config, previous, versions, digests, progress=progress, force=force)
-    finally:
-        digests.close()
-
-
-def _prepare(data: str | Path, out: Path, config: PrepareConfig, previous: dict, versions: dict,
-             digests: ContentDigests, *, progress: bool, force: bool) -> Path:  # fmt: skip
     corpus = open_corpus(data, tie_policy=config.ties)  # a broken annotation file is named before the folder check
     identity = check_output_folder(data, out, force=force)  # before anything is written
     table = select_view(corpus, config.view, data)
     if config.strict:  # each check as soon as its problem can be known: nothing later is computed
         stop_at_first_problem(table.attrs["problems"])
     out.mkdir(parents=True, exist_ok=True)
+    digests = ContentDigests(table.attrs["root"], previous.get("inputs"))
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress, digests)
     results = []
     for stage in stages():

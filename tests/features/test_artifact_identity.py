@@ -115,35 +115,3 @@ def test_prefetched_digests_equal_those_found_one_by_one(tmp_path, monkeypatch):
     again.prefetch(paths)
     assert read == [] and {p: again.entry(p) for p in paths} == expected
 
-
-def test_digests_started_in_the_background_equal_those_found_one_by_one(tmp_path):
-    """`ContentDigests.start` reads files on threads while the caller goes on; `entry` and `prefetch` then
-    give what reading each file in turn gives, for listed files, files it did not list and a vanished one."""
-    from emotion_classifier.features import identity
-
-    for i in range(8):
-        (tmp_path / f"{i}.wav").write_bytes(bytes([i]) * (5000 + i))
-    paths = [str(tmp_path / f"{i}.wav") for i in range(8)] + [str(tmp_path / "gone.wav")]
-    one_by_one = identity.ContentDigests(tmp_path)
-    expected = {p: one_by_one.entry(p) for p in paths}
-    background = identity.ContentDigests(tmp_path)
-    background.start(lambda: paths[:5] + [paths[-1]], threads=2)  # 5, 6 and 7 are not listed
-    background.prefetch(paths[3:7])
-    assert {p: background.entry(p) for p in paths} == expected
-    background.close()
-
-
-def test_a_prepare_that_fails_early_stops_its_background_reading(tmp_path, monkeypatch):
-    """A corpus whose annotation file is broken is named at once, and the background hashing of its wavs
-    is shut down (what is not read yet is abandoned) rather than left reading behind the error."""
-    from emotion_classifier.features import identity
-
-    corpus = generate_corpus(tmp_path / "corpus", corpus="kemdy19", sessions=1, dialogues_per_session=2, seed=3).root
-    annotation = sorted((corpus / "annotation").glob("*.csv"))[0]
-    annotation.write_text("not,an\nannotation,file\n", encoding="utf-8")
-    closed, real_close = [], identity.ContentDigests.close
-    monkeypatch.setattr(identity.ContentDigests, "close", lambda self: closed.append(self) or real_close(self))
-    with pytest.raises(InputError) as failed:
-        prepare(corpus, tmp_path / "out", jobs=1, progress=False)
-    assert annotation.name in str(failed.value) and len(closed) == 1
-    assert closed[0]._pool is None and not (tmp_path / "out").exists()

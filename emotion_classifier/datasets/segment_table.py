@@ -10,8 +10,9 @@ import pandas as pd
 from emotion_classifier.datasets import kemdy19, kemdy20
 from emotion_classifier.datasets.annotation import check_tie_policy
 from emotion_classifier.datasets.layout import KEMDY19, KEMDY20, annotation_files, detect_corpus
-from emotion_classifier.datasets.media import attach_media
+from emotion_classifier.datasets.media import MEDIA_SUFFIXES, attach_media, index_files
 from emotion_classifier.datasets.transcripts import clean_transcript, read_transcripts
+from emotion_classifier.errors import InputError
 
 SEGMENT_COLUMNS: tuple[str, ...] = (
     "segment_id", "segment_id_raw", "corpus", "session", "dialogue", "kind", "person", "gender", "view",
@@ -28,6 +29,17 @@ COMPARED_ON_DUPLICATE: tuple[str, ...] = (
 
 READERS: dict[str, ModuleType] = {KEMDY19: kemdy19, KEMDY20: kemdy20}
 """Per corpus: a module with ``read_annotation_file(path, tie_policy, problems)`` and ``MEDIA_GLOB``."""
+
+
+def media_files(path: str | Path) -> list[str]:
+    """The wavs and transcripts `open_corpus` would attach, found without reading an annotation file (none
+    when ``path`` is not a corpus: `open_corpus` says why): `prepare` hashes them while it reads the rest."""
+    root = Path(path).resolve()
+    try:
+        reader = READERS[detect_corpus(root)]
+    except InputError:
+        return []
+    return [p for suffix in MEDIA_SUFFIXES.values() for p in index_files(root, reader.MEDIA_GLOB, suffix, []).values()]
 
 
 def drop_duplicate_segments(table: pd.DataFrame, files: pd.Series, problems: list[dict]) -> pd.DataFrame:

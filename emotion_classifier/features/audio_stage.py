@@ -112,24 +112,30 @@ Place = tuple[int, int, int]
 """Where a wav's frames are: (chunk index, first frame, end frame) in that chunk's features."""
 
 
-def _frames_in_order(cache: ChunkCache, chunks: list[Chunk], places: list[Place | None], n_features: int):
-    """Each row's frames in table order, reading one cached chunk at a time."""
-    current, features = None, None
-    for place in places:
-        if place is None:
-            yield np.zeros((0, n_features), dtype=np.float32)
+def _frames_in_order(cache: ChunkCache, chunks: list[Chunk], places: list[Place | None]):
+    """The rows' frames in table order, as few blocks as possible, reading one cached chunk at a time.
+
+    Rows whose frames follow each other in one chunk (the table's order is the chunks' order) go out as one
+    slice: written a segment at a time, the zip member's 10,000 writes and checksums of a full-size corpus
+    took 2 s. Rows without frames add nothing to the concatenation.
+    """
+    current, features, run = None, None, None
+    for place in [*(p for p in places if p is not None), None]:
+        if run is not None and place is not None and place[0] == run[0] and place[1] == run[2]:
+            run = (run[0], run[1], place[2])
             continue
-        index, start, end = place
-        if index != current:
-            current, features = index, cache.require(chunks[index].key, ("features",))["features"]
-        yield features[start:end]
+        if run is not None:
+            if run[0] != current:
+                current, features = run[0], cache.require(chunks[run[0]].key, ("features",))["features"]
+            yield features[run[1]:run[2]]
+        run = place
 
 
 def _npz_writer(cache: ChunkCache, chunks: list[Chunk], places: list, table: pd.DataFrame, names: list[str]):
     lengths = [0 if p is None else p[2] - p[1] for p in places]
 
     def write(path) -> None:
-        save_npz_streamed_atomic(path, "features", _frames_in_order(cache, chunks, places, len(names)),
+        save_npz_streamed_atomic(path, "features", _frames_in_order(cache, chunks, places),
                                  (sum(lengths), len(names)), {
             "offsets": np.cumsum([0, *lengths]).astype(np.int64),
             "segment_id": table["segment_id"].to_numpy(dtype=str),

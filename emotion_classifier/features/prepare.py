@@ -26,7 +26,7 @@ from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.features.config import PrepareConfig
 from emotion_classifier.features.freshness import folder_mtimes, nothing_changed
-from emotion_classifier.features.identity import CACHE_DIR, ContentDigests, check_output_folder
+from emotion_classifier.features.identity import CACHE_DIR, BackgroundDigests, ContentDigests, check_output_folder
 from emotion_classifier.features.manifest import (
     format_summary,
     input_changes,
@@ -192,13 +192,15 @@ def prepare(
     versions = package_versions()
     if nothing_changed(previous, data, out, config.as_dict(), versions):
         return _nothing_to_do(previous, config, out, progress)
-    corpus = open_corpus(data, tie_policy=config.ties)  # a broken annotation file is named before the folder check
-    identity = check_output_folder(data, out, force=force)  # before anything is written
-    table = select_view(corpus, config.view, data)
-    if config.strict:  # each check as soon as its problem can be known: nothing later is computed
-        stop_at_first_problem(table.attrs["problems"])
+    with BackgroundDigests(Path(data).resolve(), out / MANIFEST, enabled=config.jobs != 1) as background:
+        corpus = open_corpus(data, tie_policy=config.ties)  # a broken annotation file is named before the folder check
+        identity = check_output_folder(data, out, force=force)  # before anything is written
+        table = select_view(corpus, config.view, data)
+        if config.strict:  # each check as soon as its problem can be known: nothing later is computed
+            stop_at_first_problem(table.attrs["problems"])
+        digests = ContentDigests(table.attrs["root"], previous.get("inputs"))
+        digests.adopt(background.found())
     out.mkdir(parents=True, exist_ok=True)
-    digests = ContentDigests(table.attrs["root"], previous.get("inputs"))
     context = StageContext(out, out / CACHE_DIR, previous.get("stages", {}), config.jobs, progress, digests)
     results = []
     for stage in stages():

@@ -2,6 +2,7 @@
 corpus moved elsewhere (or read with other package patch versions) reuses every stage."""
 
 import importlib
+import json
 import shutil
 
 import pytest
@@ -115,3 +116,31 @@ def test_prefetched_digests_equal_those_found_one_by_one(tmp_path, monkeypatch):
     again.prefetch(paths)
     assert read == [] and {p: again.entry(p) for p in paths} == expected
 
+
+
+def test_background_digests_equal_those_prepare_finds_itself(corpus19, tmp_path):
+    """`BackgroundDigests` (a helper process, started by `prepare` unless ``jobs=1``) finds exactly the
+    entries `ContentDigests` finds file by file, keeps the previous manifest's digests of unchanged files,
+    and a run with it writes the manifest inputs a run without it writes; a helper that fails gives nothing."""
+    from emotion_classifier.datasets.segment_table import media_files
+    from emotion_classifier.features import identity
+
+    inline = identity.ContentDigests(corpus19.root.resolve())
+    inline.prefetch(media_files(corpus19.root))
+    with identity.BackgroundDigests(corpus19.root.resolve(), None) as background:
+        assert background.found() == inline.found() and len(inline.found()) > 10
+    with_helper = prepare(corpus19.root, tmp_path / "a", jobs=2, progress=False)
+    without = prepare(corpus19.root, tmp_path / "b", jobs=1, progress=False)
+    assert load_artifacts(with_helper).manifest["inputs"] == load_artifacts(without).manifest["inputs"]
+    manifest = json.loads((with_helper / MANIFEST).read_text(encoding="utf-8"))
+    rel = next(r for r in manifest["inputs"] if r.endswith(".wav"))
+    manifest["inputs"][rel]["sha256"] = "recorded"  # same size and mtime: the record is trusted, not re-read
+    (tmp_path / "previous.json").write_text(json.dumps(manifest), encoding="utf-8")
+    kept = identity.BackgroundDigests(corpus19.root.resolve(), tmp_path / "previous.json").found()
+    assert kept[rel]["sha256"] == "recorded" and {k: v for k, v in kept.items() if k != rel} == {
+        k: v for k, v in inline.found().items() if k != rel}  # fmt: skip
+    assert identity.BackgroundDigests(tmp_path / "not-a-corpus", None).found() == {}
+    assert identity.BackgroundDigests(corpus19.root, None, enabled=False).found() == {}
+    running = identity.BackgroundDigests(corpus19.root, None)
+    running.close()  # ends the helper at once, however far it got
+    assert running.found() == {}

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-from emotion_classifier.errors import InputError
-from emotion_classifier.features.identity import corpus_media_digests
-from emotion_classifier.files import read_json
+from emotion_classifier.datasets.segment_table import media_files
+from emotion_classifier.features.identity import ContentDigests
+from emotion_classifier.features.manifest import read_manifest
+
+
+def corpus_media_digests(root: str, previous_inputs: dict[str, dict] | None) -> dict[str, dict]:
+    """`ContentDigests` entries of every wav and transcript of the corpus at ``root``, keyed by relative path."""
+    digests = ContentDigests(root, previous_inputs)
+    digests.prefetch(media_files(root))
+    return digests.found()
 
 
 def main(argv: list[str]) -> int:
-    root, manifest = argv[0], Path(argv[1]) if len(argv) > 1 else None
-    try:
-        previous = read_json(manifest).get("inputs") if manifest is not None and manifest.is_file() else None
-    except (InputError, AttributeError):
-        previous = None
-    json.dump(corpus_media_digests(root, previous), sys.stdout)
+    previous = read_manifest(argv[1]).get("inputs") if len(argv) > 1 else None  # as `prepare` reads it
+    json.dump(corpus_media_digests(argv[0], previous), sys.stdout)
     return 0
 
 

@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from emotion_classifier.datasets.layout import annotation_files, detect_corpus
-from emotion_classifier.datasets.segment_table import media_files
 from emotion_classifier.errors import InputError
 from emotion_classifier.features.artifacts import MANIFEST, SEGMENTS
 from emotion_classifier.files import fingerprint, read_json, stable_hash
@@ -101,14 +100,6 @@ class ContentDigests:
     def inputs(self, paths: list[str]) -> dict[str, dict]:
         """The manifest's ``inputs``: every path's entry, keyed by its relative path."""
         return {self.relative(p): self.entry(p) for p in sorted(set(paths))}
-
-
-def corpus_media_digests(root: str, previous_inputs: dict[str, dict] | None) -> dict[str, dict]:
-    """`ContentDigests` entries of every wav and transcript of the corpus at ``root``, keyed by relative path
-    (what `BackgroundDigests`'s helper prints)."""
-    digests = ContentDigests(root, previous_inputs)
-    digests.prefetch(media_files(root))
-    return digests.found()
 
 
 class BackgroundDigests:
